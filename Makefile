@@ -1,0 +1,46 @@
+# The two commands: `make run` and `make test`. Everything else is a step they use.
+SHELL := /bin/bash
+VENV := .venv
+PY := $(VENV)/bin/python
+RASA := RASA_TELEMETRY_ENABLED=false PYTHONPATH=$(CURDIR) TF_CPP_MIN_LOG_LEVEL=2 SQLALCHEMY_SILENCE_UBER_WARNING=1 PYTHONWARNINGS=ignore $(VENV)/bin/rasa
+MODEL := models/cps-assistant.tar.gz
+# What the model is trained from: retrain only when one of these changed.
+MODEL_INPUTS := config.yml domain.yml $(shell find data bot -type f \( -name '*.yml' -o -name '*.py' \) 2>/dev/null)
+
+.PHONY: run test venv train validate test-stories eval-nlu clean lock
+
+run: venv $(MODEL)
+	@bash scripts/run.sh
+
+test: venv $(MODEL)
+	@$(MAKE) --no-print-directory validate
+	@$(MAKE) --no-print-directory test-stories
+	$(PY) -m pytest tests
+
+venv: $(VENV)/.requirements.sha256
+$(VENV)/.requirements.sha256: requirements.txt scripts/setup_venv.sh
+	@bash scripts/setup_venv.sh
+
+train: venv $(MODEL)
+$(MODEL): $(MODEL_INPUTS) | venv
+	@echo "==> training (data, domain or config changed)"
+	@mkdir -p reports; start=$$(date +%s); \
+	$(RASA) train --fixed-model-name cps-assistant --out models --quiet && \
+	echo "==> trained $(MODEL) in $$(( $$(date +%s) - start ))s" | tee reports/train-time.txt
+	@touch $(MODEL)
+
+validate: venv
+	$(RASA) data validate --fail-on-warnings --max-history 5
+
+# Test stories: rasa test compares predicted actions, and fails on a mismatch.
+test-stories: venv $(MODEL)
+	$(RASA) test core --model $(MODEL) --stories tests/stories --out reports/stories --fail-on-prediction-errors --no-plot
+
+eval-nlu: venv $(MODEL)
+	$(PY) -m bench.eval_nlu
+
+lock:
+	$(PY) -m pip freeze --all | grep -v '^pip==' | sort -f > requirements.txt
+
+clean:
+	rm -rf models .rasa reports .state

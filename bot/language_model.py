@@ -1,0 +1,149 @@
+"""A small language identifier for the six languages the assistant speaks.
+
+Generic detectors (langdetect, lingua, langid) are trained on long, well-formed
+text in dozens of languages. Our users type two-word chat messages, often
+without diacritics, in only six languages, so a naive-Bayes model over
+character n-grams trained on the project's own NLU examples does better, and
+it can tell when a message carries no language at all ("ok", "CPS", "2100",
+an e-mail address): then the conversation keeps its language.
+
+This module has no Rasa dependency so that evaluation scripts can use it too.
+"""
+from __future__ import annotations
+
+import math
+import re
+import unicodedata
+from collections import Counter, defaultdict
+from dataclasses import dataclass
+from typing import Dict, Iterable, List, Optional, Sequence, Tuple
+
+LANGUAGES: Tuple[str, ...] = ("cs", "hu", "da", "lt", "fi", "en")
+
+_URL_OR_EMAIL = re.compile(r"(https?://\S+|www\.\S+|\S+@\S+)", re.IGNORECASE)
+_WORD = re.compile(r"[^\W\d_]+(?:['’][^\W\d_]+)?")
+
+# Words every language writes the same way in this domain. Tokens that the
+# training data shows in four or more languages are added to these at fit time.
+_ALWAYS_NEUTRAL = frozenset(
+    "ok okay oki okey cps canon eos rf ef mark ii iii iv speedlite xf c pro "
+    "silver gold platinum corporate email e mail id pdf www com http https".split()
+)
+
+
+@dataclass(frozen=True)
+class LanguageGuess:
+    """The identified language and how sure the model is (0 means: no evidence)."""
+
+    name: str
+    confidence: float
+
+    def as_dict(self) -> Dict[str, object]:
+        return {"name": self.name, "confidence": round(self.confidence, 4)}
+
+
+def normalise(text: str) -> str:
+    return unicodedata.normalize("NFC", text).lower()
+
+
+def content_words(text: str, neutral: Iterable[str] = _ALWAYS_NEUTRAL) -> List[str]:
+    """Letter-only words of a message, without URLs, e-mails and neutral words."""
+    neutral_set = set(neutral)
+    stripped = _URL_OR_EMAIL.sub(" ", normalise(text))
+    return [w for w in _WORD.findall(stripped) if w not in neutral_set]
+
+
+def _features(words: Sequence[str], max_n: int) -> List[str]:
+    feats: List[str] = []
+    for word in words:
+        feats.append("w:" + word)
+        padded = f"^{word}$"
+        for n in range(1, max_n + 1):
+            feats.extend(padded[i : i + n] for i in range(len(padded) - n + 1))
+    return feats
+
+
+class LanguageModel:
+    """Multinomial naive Bayes over words and character 1–4-grams."""
+
+    def __init__(
+        self,
+        log_probs: Optional[Dict[str, Dict[str, float]]] = None,
+        unseen: Optional[Dict[str, float]] = None,
+        neutral: Iterable[str] = _ALWAYS_NEUTRAL,
+        max_n: int = 4,
+        temperature: float = 3.0,
+    ) -> None:
+        self.log_probs = log_probs or {}
+        self.unseen = unseen or {}
+        self.neutral = frozenset(neutral)
+        self.max_n = max_n
+        self.temperature = temperature
+
+    @classmethod
+    def fit(
+        cls,
+        texts: Sequence[str],
+        labels: Sequence[str],
+        alpha: float = 0.1,
+        neutral_min_languages: int = 4,
+        **kwargs: float,
+    ) -> "LanguageModel":
+        """Learns from labelled texts; words seen in many languages become neutral."""
+        languages_of_word: Dict[str, set] = defaultdict(set)
+        for text, label in zip(texts, labels):
+            for word in content_words(text):
+                languages_of_word[word].add(label)
+        neutral = set(_ALWAYS_NEUTRAL) | {
+            w for w, langs in languages_of_word.items() if len(langs) >= neutral_min_languages
+        }
+        model = cls(neutral=neutral, **kwargs)
+        counts: Dict[str, Counter] = {lang: Counter() for lang in sorted(set(labels))}
+        for text, label in zip(texts, labels):
+            counts[label].update(_features(content_words(text, neutral), model.max_n))
+        vocabulary = set().union(*counts.values()) if counts else set()
+        for lang, counter in counts.items():
+            denominator = sum(counter.values()) + alpha * (len(vocabulary) + 1)
+            model.log_probs[lang] = {
+                f: math.log((c + alpha) / denominator) for f, c in counter.items()
+            }
+            model.unseen[lang] = math.log(alpha / denominator)
+        return model
+
+    def identify(self, text: str) -> LanguageGuess:
+        words = content_words(text or "", self.neutral)
+        if not self.log_probs or sum(len(w) for w in words) < 2:
+            return LanguageGuess(LANGUAGES[-1], 0.0)
+        feats = [f for f in _features(words, self.max_n) if self._known(f)]
+        if not feats:
+            return LanguageGuess(LANGUAGES[-1], 0.0)
+        scores = {
+            lang: sum(table.get(f, self.unseen[lang]) for f in feats)
+            for lang, table in self.log_probs.items()
+        }
+        return LanguageGuess(*self._softmax_best(scores))
+
+    def _known(self, feature: str) -> bool:
+        return any(feature in table for table in self.log_probs.values())
+
+    def _softmax_best(self, scores: Dict[str, float]) -> Tuple[str, float]:
+        # NB log-likelihoods are sums over many correlated n-grams and so far
+        # too sure of themselves; a temperature makes the confidence usable as
+        # a threshold for "this message really is in another language".
+        top = max(scores.values())
+        weights = {k: math.exp((v - top) / self.temperature) for k, v in scores.items()}
+        best = max(weights, key=weights.get)
+        return best, weights[best] / sum(weights.values())
+
+    def to_dict(self) -> Dict[str, object]:
+        return {
+            "log_probs": self.log_probs,
+            "unseen": self.unseen,
+            "neutral": sorted(self.neutral),
+            "max_n": self.max_n,
+            "temperature": self.temperature,
+        }
+
+    @classmethod
+    def from_dict(cls, data: Dict[str, object]) -> "LanguageModel":
+        return cls(**data)  # type: ignore[arg-type]

@@ -1,0 +1,111 @@
+#!/usr/bin/env bash
+# Starts every process of the assistant on 127.0.0.1 (ports: README.md) and
+# stops all of them on Ctrl-C or SIGTERM. The tests start the stack through
+# this same script, on free ports and in a temporary state directory.
+#
+#   RASA_PORT=5005 ACTIONS_PORT=5055 CPS_API_PORT=8000 WEB_PORT=8080
+#   HOST=127.0.0.1 STATE_DIR=.state MODEL=models/cps-assistant.tar.gz
+#   RASA_AUTH_TOKEN=...   protects Rasa's HTTP API (/model/parse, /conversations)
+#   CPS_API_URL=...       use another CPS API instead of starting the reference one
+set -euo pipefail
+cd "$(dirname "$0")/.."
+ROOT=$(pwd)
+
+HOST=${HOST:-127.0.0.1}
+RASA_PORT=${RASA_PORT:-5005}
+ACTIONS_PORT=${ACTIONS_PORT:-5055}
+CPS_API_PORT=${CPS_API_PORT:-8000}
+WEB_PORT=${WEB_PORT:-8080}
+STATE_DIR=${STATE_DIR:-$ROOT/.state}
+MODEL=${MODEL:-$ROOT/models/cps-assistant.tar.gz}
+PY="$ROOT/.venv/bin/python"
+
+mkdir -p "$STATE_DIR/logs"
+LOGS="$STATE_DIR/logs"
+
+# The key that seals CPS tokens in the tracker store (bot/token_cipher.py).
+if [[ -z "${CPS_TOKEN_KEY:-}" ]]; then
+  if [[ ! -s "$STATE_DIR/token.key" ]]; then
+    (umask 077; "$PY" -c 'from cryptography.fernet import Fernet; print(Fernet.generate_key().decode())' > "$STATE_DIR/token.key")
+  fi
+  CPS_TOKEN_KEY=$(cat "$STATE_DIR/token.key")
+fi
+
+export PYTHONPATH="$ROOT${PYTHONPATH:+:$PYTHONPATH}"
+export CPS_TOKEN_KEY
+export ACTION_ENDPOINT_URL="http://$HOST:$ACTIONS_PORT/webhook"
+export TRACKER_DB="${TRACKER_DB:-$STATE_DIR/tracker.sqlite3}"
+export CORS_ORIGINS="${CORS_ORIGINS:-http://$HOST:$WEB_PORT,http://localhost:$WEB_PORT}"
+export RASA_TELEMETRY_ENABLED=false TF_CPP_MIN_LOG_LEVEL=2 SQLALCHEMY_SILENCE_UBER_WARNING=1 PYTHONWARNINGS=ignore
+
+PIDS=()
+stop_all() {
+  trap - INT TERM EXIT
+  for pid in "${PIDS[@]}"; do kill -TERM -- "-$pid" 2>/dev/null || true; done
+  for pid in "${PIDS[@]}"; do
+    for _ in $(seq 50); do kill -0 -- "-$pid" 2>/dev/null || break; sleep 0.1; done
+    kill -KILL -- "-$pid" 2>/dev/null || true
+  done
+  echo "==> stopped"
+}
+trap stop_all EXIT
+trap 'exit 130' INT
+trap 'exit 143' TERM
+
+# start NAME LOGFILE COMMAND...: each process in its own process group, so
+# that stopping it stops whatever it spawned too.
+start() {
+  local name=$1 log=$2; shift 2
+  setsid "$@" >"$log" 2>&1 &
+  PIDS+=($!)
+}
+
+wait_http() {  # wait_http NAME URL SECONDS
+  local name=$1 url=$2 limit=$3 t0=$SECONDS
+  until "$PY" -c "import sys,urllib.request; urllib.request.urlopen(sys.argv[1], timeout=2)" "$url" >/dev/null 2>&1; do
+    for pid in "${PIDS[@]}"; do
+      kill -0 "$pid" 2>/dev/null || { echo "error: a process died while starting $name; see $LOGS/" >&2; exit 1; }
+    done
+    (( SECONDS - t0 < limit )) || { echo "error: $name not up after ${limit}s; see $LOGS/" >&2; exit 1; }
+    sleep 0.5
+  done
+}
+
+[[ -f "$MODEL" ]] || { echo "error: no model at $MODEL; run 'make train'" >&2; exit 1; }
+
+if [[ -z "${CPS_API_URL:-}" && -d cps_api ]]; then
+  export CPS_API_URL="http://$HOST:$CPS_API_PORT"
+  start cps-api "$LOGS/cps_api.log" env CPS_API_HOST="$HOST" CPS_API_PORT="$CPS_API_PORT" \
+    CPS_API_DATABASE_URL="${CPS_API_DATABASE_URL:-sqlite:///$STATE_DIR/cps_api.sqlite3}" "$PY" -m cps_api
+fi
+
+# rasa-sdk reads its interface from SANIC_HOST (default 0.0.0.0).
+start actions "$LOGS/actions.log" env SANIC_HOST="$HOST" "$PY" -m rasa_sdk --actions actions --port "$ACTIONS_PORT"
+
+rasa_args=(run --enable-api --model "$MODEL" --interface "$HOST" --port "$RASA_PORT"
+  --credentials credentials.yml --endpoints "${ENDPOINTS:-endpoints.yml}" --cors ${CORS_ORIGINS//,/ })
+[[ -n "${RASA_AUTH_TOKEN:-}" ]] && rasa_args+=(--auth-token "$RASA_AUTH_TOKEN")
+start rasa "$LOGS/rasa.log" "$ROOT/.venv/bin/rasa" "${rasa_args[@]}"
+
+if [[ -d web ]]; then
+  start web "$LOGS/web.log" "$PY" -m web --host "$HOST" --port "$WEB_PORT" --rasa-url "http://$HOST:$RASA_PORT"
+fi
+
+[[ -n "${CPS_API_URL:-}" && -d cps_api ]] && wait_http "CPS API" "$CPS_API_URL/health" 60
+wait_http "action server" "http://$HOST:$ACTIONS_PORT/health" 120
+wait_http "Rasa" "http://$HOST:$RASA_PORT/" 300
+[[ -d web ]] && wait_http "web page" "http://$HOST:$WEB_PORT/" 60
+
+cat <<EOF
+==> the CPS sign-up assistant is running (Ctrl-C stops everything)
+    Rasa server     http://$HOST:$RASA_PORT   REST: POST /webhooks/rest/webhook, /model/parse
+    action server   http://$HOST:$ACTIONS_PORT
+EOF
+[[ -d cps_api && "${CPS_API_URL:-}" == "http://$HOST:$CPS_API_PORT" ]] && echo "    CPS API         $CPS_API_URL   (/openapi.json)"
+[[ -d web ]] && echo "    support page    http://$HOST:$WEB_PORT"
+echo "    logs            $LOGS/"
+
+# Stop everything as soon as any one process exits.
+wait -n "${PIDS[@]}" || true
+echo "error: a process exited; see $LOGS/" >&2
+exit 1

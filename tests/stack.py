@@ -1,0 +1,94 @@
+"""Starts the real assistant (scripts/run.sh) on free ports for the tests."""
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import subprocess
+import time
+import uuid
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Dict, List, Optional
+
+import requests
+
+ROOT = Path(__file__).resolve().parent.parent
+MODEL = ROOT / "models" / "cps-assistant.tar.gz"
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@dataclass
+class Stack:
+    """A running stack: Rasa, actions, CPS API (and web page once it exists)."""
+
+    state_dir: Path
+    env: Dict[str, str] = field(default_factory=dict)
+    process: Optional[subprocess.Popen] = None
+
+    @property
+    def rasa_url(self) -> str:
+        return f"http://127.0.0.1:{self.env['RASA_PORT']}"
+
+    @property
+    def cps_api_url(self) -> str:
+        return f"http://127.0.0.1:{self.env['CPS_API_PORT']}"
+
+    @property
+    def web_url(self) -> str:
+        return f"http://127.0.0.1:{self.env['WEB_PORT']}"
+
+    def start(self, timeout: float = 300) -> "Stack":
+        ports = {k: str(free_port()) for k in ("RASA_PORT", "ACTIONS_PORT", "CPS_API_PORT", "WEB_PORT")}
+        self.env = {**os.environ, **ports, "STATE_DIR": str(self.state_dir), "MODEL": str(MODEL), **self.env}
+        self.state_dir.mkdir(parents=True, exist_ok=True)
+        self.log = open(self.state_dir / "run.out", "w")
+        self.process = subprocess.Popen(
+            ["bash", str(ROOT / "scripts" / "run.sh")],
+            env=self.env, stdout=self.log, stderr=subprocess.STDOUT, cwd=ROOT,
+            start_new_session=True,
+        )
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.process.poll() is not None:
+                raise RuntimeError(f"stack exited: {(self.state_dir / 'run.out').read_text()}")
+            if "is running" in (self.state_dir / "run.out").read_text():
+                return self
+            time.sleep(0.5)
+        self.stop()
+        raise TimeoutError(f"stack not up after {timeout}s; see {self.state_dir}")
+
+    def stop(self) -> None:
+        if self.process and self.process.poll() is None:
+            self.process.send_signal(signal.SIGTERM)
+            try:
+                self.process.wait(30)
+            except subprocess.TimeoutExpired:
+                os.killpg(self.process.pid, signal.SIGKILL)
+        if getattr(self, "log", None):
+            self.log.close()
+
+    def say(self, sender: str, text: str, **metadata: Any) -> List[Dict[str, Any]]:
+        """One REST turn; returns the bot's messages."""
+        response = requests.post(
+            f"{self.rasa_url}/webhooks/rest/webhook",
+            json={"sender": sender, "message": text, "metadata": metadata},
+            timeout=60,
+        )
+        response.raise_for_status()
+        return response.json()
+
+    def tracker(self, sender: str) -> Dict[str, Any]:
+        response = requests.get(f"{self.rasa_url}/conversations/{sender}/tracker", timeout=30,
+                                params={"token": self.env.get("RASA_AUTH_TOKEN", "")})
+        response.raise_for_status()
+        return response.json()
+
+
+def new_sender(prefix: str = "test") -> str:
+    return f"{prefix}-{uuid.uuid4().hex[:10]}"

@@ -7,15 +7,19 @@ MODEL := models/cps-assistant.tar.gz
 # What the model is trained from: retrain only when one of these changed.
 MODEL_INPUTS := config.yml domain.yml $(shell find data bot -type f \( -name '*.yml' -o -name '*.py' \) 2>/dev/null)
 
-.PHONY: run test venv train validate test-stories eval-nlu clean lock
+.PHONY: run test venv web train validate test-stories eval-nlu clean lock
 
-run: venv $(MODEL)
+run: venv web $(MODEL)
 	@bash scripts/run.sh
 
 test: venv $(MODEL)
+	@bash scripts/setup_web.sh --browser
 	@$(MAKE) --no-print-directory validate
 	@$(MAKE) --no-print-directory test-stories
 	$(PY) -m pytest tests
+
+web:
+	@bash scripts/setup_web.sh
 
 venv: $(VENV)/.requirements.sha256
 $(VENV)/.requirements.sha256: requirements.txt scripts/setup_venv.sh

@@ -6,7 +6,9 @@
 #   RASA_PORT=5005 ACTIONS_PORT=5055 CPS_API_PORT=8000 WEB_PORT=8080
 #   HOST=127.0.0.1 STATE_DIR=.state MODEL=models/cps-assistant.tar.gz
 #   RASA_AUTH_TOKEN=...   protects Rasa's HTTP API (/model/parse, /conversations)
-#   CPS_API_URL=...       use another CPS API instead of starting the reference one
+#   CPS_API_URL=...       the CPS API the actions call (default: the reference one started here)
+#   START_CPS_API=0       do not start the reference CPS API
+#   START_ACTIONS=0       do not start the action server (the fault tests run their own)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ROOT=$(pwd)
@@ -73,14 +75,17 @@ wait_http() {  # wait_http NAME URL SECONDS
 
 [[ -f "$MODEL" ]] || { echo "error: no model at $MODEL; run 'make train'" >&2; exit 1; }
 
-if [[ -z "${CPS_API_URL:-}" && -d cps_api ]]; then
-  export CPS_API_URL="http://$HOST:$CPS_API_PORT"
+REFERENCE_API="http://$HOST:$CPS_API_PORT"
+export CPS_API_URL="${CPS_API_URL:-$REFERENCE_API}"
+if [[ "${START_CPS_API:-1}" == 1 && -d cps_api ]]; then
   start cps-api "$LOGS/cps_api.log" env CPS_API_HOST="$HOST" CPS_API_PORT="$CPS_API_PORT" \
     CPS_API_DATABASE_URL="${CPS_API_DATABASE_URL:-sqlite:///$STATE_DIR/cps_api.sqlite3}" "$PY" -m cps_api
 fi
 
 # rasa-sdk reads its interface from SANIC_HOST (default 0.0.0.0).
-start actions "$LOGS/actions.log" env SANIC_HOST="$HOST" "$PY" -m rasa_sdk --actions actions --port "$ACTIONS_PORT"
+if [[ "${START_ACTIONS:-1}" == 1 ]]; then
+  start actions "$LOGS/actions.log" env SANIC_HOST="$HOST" "$PY" -m rasa_sdk --actions actions --port "$ACTIONS_PORT"
+fi
 
 rasa_args=(run --enable-api --model "$MODEL" --interface "$HOST" --port "$RASA_PORT"
   --credentials credentials.yml --endpoints "${ENDPOINTS:-endpoints.yml}" --cors ${CORS_ORIGINS//,/ })
@@ -91,8 +96,8 @@ if [[ -d web ]]; then
   start web "$LOGS/web.log" "$PY" -m web --host "$HOST" --port "$WEB_PORT" --rasa-url "http://$HOST:$RASA_PORT"
 fi
 
-[[ -n "${CPS_API_URL:-}" && -d cps_api ]] && wait_http "CPS API" "$CPS_API_URL/health" 60
-wait_http "action server" "http://$HOST:$ACTIONS_PORT/health" 120
+[[ "${START_CPS_API:-1}" == 1 && -d cps_api ]] && wait_http "CPS API" "$REFERENCE_API/health" 60
+[[ "${START_ACTIONS:-1}" == 1 ]] && wait_http "action server" "http://$HOST:$ACTIONS_PORT/health" 120
 wait_http "Rasa" "http://$HOST:$RASA_PORT/" 300
 [[ -d web ]] && wait_http "web page" "http://$HOST:$WEB_PORT/" 60
 
@@ -101,7 +106,8 @@ cat <<EOF
     Rasa server     http://$HOST:$RASA_PORT   REST: POST /webhooks/rest/webhook, /model/parse
     action server   http://$HOST:$ACTIONS_PORT
 EOF
-[[ -d cps_api && "${CPS_API_URL:-}" == "http://$HOST:$CPS_API_PORT" ]] && echo "    CPS API         $CPS_API_URL   (/openapi.json)"
+[[ "${START_CPS_API:-1}" == 1 && -d cps_api ]] && echo "    CPS API         $REFERENCE_API   (/openapi.json)"
+[[ "$CPS_API_URL" != "$REFERENCE_API" ]] && echo "    actions call    $CPS_API_URL"
 [[ -d web ]] && echo "    support page    http://$HOST:$WEB_PORT"
 echo "    logs            $LOGS/"
 

@@ -13,6 +13,8 @@ from typing import Any, Dict, List, Optional
 
 import requests
 
+from tests.fault_proxy import FaultProxy
+
 ROOT = Path(__file__).resolve().parent.parent
 MODEL = ROOT / "models" / "cps-assistant.tar.gz"
 
@@ -30,6 +32,7 @@ class Stack:
     state_dir: Path
     env: Dict[str, str] = field(default_factory=dict)
     process: Optional[subprocess.Popen] = None
+    proxy: Optional[FaultProxy] = None
 
     @property
     def rasa_url(self) -> str:
@@ -44,8 +47,14 @@ class Stack:
         return f"http://127.0.0.1:{self.env['WEB_PORT']}"
 
     def start(self, timeout: float = 300) -> "Stack":
-        ports = {k: str(free_port()) for k in ("RASA_PORT", "ACTIONS_PORT", "CPS_API_PORT", "WEB_PORT")}
-        self.env = {**os.environ, **ports, "STATE_DIR": str(self.state_dir), "MODEL": str(MODEL), **self.env}
+        """Starts on free ports; a second start (after stop) reuses ports and state."""
+        if "RASA_PORT" not in self.env or not self.proxy:
+            ports = {k: str(free_port()) for k in ("RASA_PORT", "ACTIONS_PORT", "CPS_API_PORT", "WEB_PORT")}
+            # The actions reach the reference CPS API through a proxy that tests can make fail.
+            self.proxy = FaultProxy(f"http://127.0.0.1:{ports['CPS_API_PORT']}", free_port())
+            self.env = {**os.environ, **ports, "CPS_API_URL": self.proxy.url, "STATE_DIR": str(self.state_dir),
+                        "MODEL": str(MODEL), **self.env}
+        self.proxy.start()
         self.state_dir.mkdir(parents=True, exist_ok=True)
         self.log = open(self.state_dir / "run.out", "w")
         self.process = subprocess.Popen(
@@ -72,6 +81,8 @@ class Stack:
                 os.killpg(self.process.pid, signal.SIGKILL)
         if getattr(self, "log", None):
             self.log.close()
+        if self.proxy:
+            self.proxy.stop()
 
     def say(self, sender: str, text: str, **metadata: Any) -> List[Dict[str, Any]]:
         """One REST turn; returns the bot's messages."""

@@ -1,0 +1,80 @@
+"""What every account-aware action shares: the visitor's token, the CPS API
+client, and one place that turns API failures into localised answers."""
+from __future__ import annotations
+
+import functools
+import logging
+from typing import Any, Dict, List, Optional, Text
+
+from rasa_sdk import Action, Tracker
+from rasa_sdk.executor import CollectingDispatcher
+from rasa_sdk.types import DomainDict
+
+from actions.cps_client import AsyncCPSClient, CPSError, CPSUnauthorized
+from bot.token_cipher import SEALED_METADATA_KEY, unseal
+
+logger = logging.getLogger(__name__)
+
+Events = List[Dict[Text, Any]]
+
+
+def token_of(tracker: Tracker) -> Optional[str]:
+    """The CPS token the website sent with this conversation's latest message.
+
+    Only the latest message counts: a visitor who signs out stops sending it,
+    and no other conversation's token can ever be read here.
+    """
+    metadata = tracker.latest_message.get("metadata") or {}
+    return unseal(metadata.get(SEALED_METADATA_KEY))
+
+
+def intent_of(tracker: Tracker) -> Optional[str]:
+    return (tracker.latest_message.get("intent") or {}).get("name")
+
+
+@functools.lru_cache(maxsize=1)
+def cps_client() -> AsyncCPSClient:
+    return AsyncCPSClient()
+
+
+def report_api_failure(dispatcher: CollectingDispatcher, error: CPSError) -> None:
+    """A localised answer for an API failure; the error itself goes to the log."""
+    if isinstance(error, CPSUnauthorized):
+        dispatcher.utter_message(response="utter_session_expired")
+    else:
+        logger.warning("CPS API call failed: %s", error)
+        dispatcher.utter_message(response="utter_api_unavailable")
+
+
+class AccountAction(Action):
+    """An answer that uses the visitor's account when signed in.
+
+    Subclasses give the general answer (`answer_without_account`) and the
+    account's own (`answer_with_account`); failures of the API are handled
+    here once.
+    """
+
+    def name(self) -> Text:  # pragma: no cover - abstract
+        raise NotImplementedError
+
+    async def answer_without_account(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker
+    ) -> Events:
+        raise NotImplementedError
+
+    async def answer_with_account(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, token: str
+    ) -> Events:
+        raise NotImplementedError
+
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> Events:
+        token = token_of(tracker)
+        if not token:
+            return await self.answer_without_account(dispatcher, tracker)
+        try:
+            return await self.answer_with_account(dispatcher, tracker, token)
+        except CPSError as error:
+            report_api_failure(dispatcher, error)
+            return []

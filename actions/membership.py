@@ -1,0 +1,158 @@
+"""Choosing a membership level and a payment method (membership_form), then buying.
+
+Eligibility comes from the CPS API, never from this code: the API owns level
+names, thresholds and prices.
+"""
+from __future__ import annotations
+
+from typing import Any, Dict, List, Optional, Text
+
+from rasa_sdk import Action, Tracker
+from rasa_sdk.events import SlotSet
+from rasa_sdk.executor import CollectingDispatcher
+from rasa_sdk.forms import FormValidationAction
+from rasa_sdk.types import DomainDict
+
+from actions.answers import level_buttons, utter_not_invited
+from actions.common import CPSError, Events, cps_client, report_api_failure, token_of
+from actions.texts import labels
+
+FORM_SLOTS = ("tier", "payment_method", "purchase_confirmed")
+
+
+def find_level(levels: Dict[str, Any], code: Optional[str]) -> Optional[Dict[str, Any]]:
+    return next((lv for lv in levels["levels"] if lv["code"] == code), None)
+
+
+class ValidateMembershipForm(FormValidationAction):
+    def name(self) -> Text:
+        return "validate_membership_form"
+
+    async def required_slots(
+        self, domain_slots: List[Text], dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> List[Text]:
+        # Signed out, already a member or not yet invited: nothing to ask;
+        # action_buy_membership explains which.
+        token = token_of(tracker)
+        if not token:
+            return []
+        try:
+            if (await cps_client().membership(token))["status"] == "active":
+                return []
+            if not (await cps_client().levels(token))["invited"]:
+                return []
+        except CPSError:
+            return []
+        return domain_slots
+
+    async def validate_tier(
+        self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> Dict[Text, Any]:
+        token = token_of(tracker)
+        try:
+            levels = await cps_client().levels(token)
+        except CPSError as error:
+            report_api_failure(dispatcher, error)
+            return {"tier": None}
+        level = find_level(levels, value)
+        if level and level["eligible"]:
+            return {"tier": value}
+        if level:
+            dispatcher.utter_message(
+                response="utter_tier_not_eligible",
+                level=level["name"],
+                threshold=level["threshold"],
+                points=levels["points"],
+                missing=level["points_missing"],
+            )
+        return {"tier": None}
+
+
+class ActionAskTier(Action):
+    """Asks for a level with one button per level this account may choose."""
+
+    def name(self) -> Text:
+        return "action_ask_tier"
+
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> Events:
+        try:
+            levels = await cps_client().levels(token_of(tracker))
+        except CPSError as error:
+            report_api_failure(dispatcher, error)
+            return [SlotSet("requested_slot", None)]
+        dispatcher.utter_message(response="utter_ask_tier", buttons=level_buttons(levels["levels"]))
+        return []
+
+
+class ActionAskPurchaseConfirmed(Action):
+    def name(self) -> Text:
+        return "action_ask_purchase_confirmed"
+
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> Events:
+        try:
+            levels = await cps_client().levels(token_of(tracker))
+        except CPSError as error:
+            report_api_failure(dispatcher, error)
+            return [SlotSet("requested_slot", None)]
+        level = find_level(levels, tracker.get_slot("tier")) or {}
+        price = level.get("price") or {}
+        dispatcher.utter_message(
+            response="utter_ask_purchase_confirmed",
+            level=level.get("name", tracker.get_slot("tier")),
+            price=price.get("amount", ""),
+            currency=price.get("currency", ""),
+            payment_method=labels([tracker.get_slot("payment_method")], tracker.get_slot("language")),
+        )
+        return []
+
+
+class ActionBuyMembership(Action):
+    """Runs after membership_form: orders the level, then the invoice and its timing."""
+
+    def name(self) -> Text:
+        return "action_buy_membership"
+
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> Events:
+        reset = [SlotSet(slot, None) for slot in FORM_SLOTS]
+        token = token_of(tracker)
+        if not token:
+            dispatcher.utter_message(response="utter_tier_needs_sign_in")
+            return reset
+        try:
+            membership = await cps_client().membership(token)
+            if membership["status"] == "active":
+                dispatcher.utter_message(
+                    response="utter_already_member",
+                    level=membership["level_name"],
+                    number=membership["membership_number"],
+                )
+            elif tracker.get_slot("purchase_confirmed") and tracker.get_slot("tier"):
+                await self.buy(dispatcher, tracker, token)
+            elif not (levels := await cps_client().levels(token))["invited"]:
+                utter_not_invited(dispatcher, levels)
+            else:
+                dispatcher.utter_message(response="utter_purchase_cancelled")
+        except CPSError as error:
+            report_api_failure(dispatcher, error)
+        return reset
+
+    async def buy(self, dispatcher: CollectingDispatcher, tracker: Tracker, token: str) -> None:
+        tier, method = tracker.get_slot("tier"), tracker.get_slot("payment_method")
+        result = await cps_client().choose_level(
+            token, tier, method, idempotency_key=f"membership-{tracker.sender_id}-{tier}-{method}"
+        )
+        dispatcher.utter_message(
+            response="utter_purchase_done", level=result["level_name"], number=result["membership_number"]
+        )
+        if result.get("previous_membership_number"):
+            dispatcher.utter_message(
+                response="utter_membership_number_changed", previous=result["previous_membership_number"]
+            )
+        invoice = result["invoice"]
+        dispatcher.utter_message(
+            response="utter_invoice_card" if method == "card" else "utter_invoice_bank_transfer",
+            invoice=invoice["number"],
+            amount=invoice["amount"],
+            currency=invoice["currency"],
+            due_date=invoice["due_date"],
+        )

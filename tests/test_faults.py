@@ -1,0 +1,147 @@
+"""Faults injected for real: the CPS API down, slow, failing or rejecting the
+token; the action server stopped; Rasa restarted. The user always gets a
+localised answer, and nothing is lost."""
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import time
+from pathlib import Path
+
+import pytest
+import requests
+
+from tests.languages import language_of
+from tests.stack import ROOT, Stack, free_port, new_sender
+
+POINTS_QUESTION = {"en": "how many points do I have?", "cs": "kolik mám bodů?", "da": "hvor mange point har jeg?",
+                   "hu": "hány pontom van?", "lt": "kiek turiu taškų?", "fi": "paljonko minulla on pisteitä?"}
+LOGIN_QUESTION = {"en": "how do I log in?", "cs": "jak se přihlásím?", "da": "hvordan logger jeg på?",
+                  "hu": "hogyan jelentkezem be?", "lt": "kaip prisijungti?", "fi": "miten kirjaudun sisään?"}
+LOGIN_URL = "https://businessid.canon-europe.com/b2bcustomers/s/login/?language=en_GB"
+
+
+def texts(replies):
+    return [r["text"] for r in replies if r.get("text")]
+
+
+def ask_points(stack, language, token="demo-incomplete"):
+    sender = new_sender(f"fault-{language}")
+    started = time.monotonic()
+    replies = texts(stack.say(sender, POINTS_QUESTION[language], language=language, cps_token=token))
+    return sender, replies, time.monotonic() - started
+
+
+@pytest.fixture()
+def proxy(stack):
+    stack.proxy.mode = "pass"
+    yield stack.proxy
+    stack.proxy.mode = "pass"
+    stack.proxy.start()
+
+
+@pytest.mark.parametrize("mode", ["down", "slow", "error", "malformed"])
+@pytest.mark.parametrize("language", ["cs", "fi"])
+def test_cps_api_failure_gives_a_localised_message_and_support_offer(stack, proxy, mode, language):
+    if mode == "down":
+        proxy.stop()
+    else:
+        proxy.mode = mode
+    sender, replies, elapsed = ask_points(stack, language)
+    assert replies, f"no answer when the API is {mode}"
+    assert all(language_of(r) == language for r in replies if len(r.split()) >= 5), replies
+    assert "420" not in " ".join(replies)
+    assert elapsed < 30, f"the answer took {elapsed:.1f}s"
+    # Answers that need no API keep working meanwhile.
+    login = texts(stack.say(sender, LOGIN_QUESTION[language], language=language, cps_token="demo-incomplete"))
+    assert any(LOGIN_URL in r for r in login), login
+
+
+def test_api_back_after_an_outage(stack, proxy):
+    proxy.stop()
+    ask_points(stack, "en")
+    proxy.start()
+    _, replies, _ = ask_points(stack, "en")
+    assert "420" in " ".join(replies), replies
+
+
+def test_token_rejected_mid_conversation_asks_to_sign_in_again(stack, proxy):
+    sender = new_sender("expired")
+    first = texts(stack.say(sender, "how many points do I have?", language="da", cps_token="demo-pro"))
+    assert "2100" in " ".join(first).replace(".", "").replace(",", "")
+    proxy.mode = "unauthorized"
+    replies = texts(stack.say(sender, "hvor mange point har jeg nu?", language="da", cps_token="demo-pro"))
+    assert replies and all(language_of(r) == "da" for r in replies if len(r.split()) >= 5), replies
+    assert "2100" not in " ".join(replies)
+
+
+# --- processes stopped and restarted: a stack of its own, whose action server the test controls.
+
+class ActionServer:
+    def __init__(self, port: int, env: dict) -> None:
+        self.port, self.env, self.process = port, env, None
+
+    def start(self) -> None:
+        self.process = subprocess.Popen(
+            [str(ROOT / ".venv" / "bin" / "python"), "-m", "rasa_sdk", "--actions", "actions", "--port", str(self.port)],
+            cwd=ROOT, env={**self.env, "SANIC_HOST": "127.0.0.1"}, stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL, start_new_session=True)
+        deadline = time.monotonic() + 120
+        while time.monotonic() < deadline:
+            try:
+                requests.get(f"http://127.0.0.1:{self.port}/health", timeout=2)
+                return
+            except requests.ConnectionError:
+                time.sleep(0.5)
+        raise TimeoutError("action server did not start")
+
+    def stop(self) -> None:
+        if self.process and self.process.poll() is None:
+            os.killpg(self.process.pid, signal.SIGTERM)
+            self.process.wait(30)
+
+
+@pytest.fixture(scope="module")
+def own_stack(tmp_path_factory):
+    actions_port = free_port()
+    stack = Stack(tmp_path_factory.mktemp("own"), env={"START_ACTIONS": "0", "ACTIONS_PORT": str(actions_port)})
+    stack.start()
+    key = (stack.state_dir / "token.key").read_text().strip()
+    actions = ActionServer(actions_port, {**os.environ, "CPS_TOKEN_KEY": key, "CPS_API_URL": stack.proxy.url,
+                                          "PYTHONPATH": str(ROOT)})
+    actions.start()
+    yield stack, actions
+    actions.stop()
+    stack.stop()
+
+
+def test_action_server_down_gives_a_localised_message(own_stack):
+    stack, actions = own_stack
+    sender = new_sender("noactions")
+    stack.say(sender, "Laba diena", language="lt")
+    actions.stop()
+    try:
+        replies = texts(stack.say(sender, "kiek turiu taškų?", language="lt", cps_token="demo-pro"))
+        assert replies, "silence while the action server is down"
+        assert all(language_of(r) == "lt" for r in replies if len(r.split()) >= 5), replies
+    finally:
+        actions.start()
+    replies = texts(stack.say(sender, "kiek turiu taškų?", language="lt", cps_token="demo-pro"))
+    assert "2100" in " ".join(replies).replace(" ", "").replace(".", ""), replies
+
+
+def test_conversation_survives_a_rasa_restart(own_stack):
+    stack, _ = own_stack
+    sender = new_sender("restart")
+    stack.say(sender, "Hyvää päivää", language="fi")
+    stack.say(sender, "miten kirjaudun sisään?", language="fi")
+    before = [e for e in stack.tracker(sender)["events"] if e["event"] in ("user", "bot")]
+
+    stack.stop()  # every process of the stack, Rasa included; the tracker database stays
+    stack.start()
+    after = [e for e in stack.tracker(sender)["events"] if e["event"] in ("user", "bot")]
+    assert [e.get("text") for e in after[: len(before)]] == [e.get("text") for e in before]
+    assert stack.tracker(sender)["slots"]["language"] == "fi"
+    replies = texts(stack.say(sender, "ok"))
+    assert replies and all(language_of(r) == "fi" for r in replies if len(r.split()) >= 5), replies

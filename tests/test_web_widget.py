@@ -1,0 +1,144 @@
+"""The support page and its chat widget in a real headless Chromium (Debian's)."""
+from __future__ import annotations
+
+import json
+import shutil
+import tempfile
+from pathlib import Path
+
+import pytest
+import requests
+from selenium import webdriver
+from selenium.webdriver.chrome.options import Options
+from selenium.webdriver.chrome.service import Service
+from selenium.webdriver.common.by import By
+from selenium.webdriver.common.keys import Keys
+from selenium.webdriver.support import expected_conditions as EC
+from selenium.webdriver.support.ui import Select, WebDriverWait
+
+from tests.languages import language_of
+
+ROOT = Path(__file__).resolve().parent.parent
+SCREENSHOTS = ROOT / "reports" / "web"
+STRINGS = json.loads((ROOT / "web" / "static" / "i18n.json").read_text("utf-8"))
+GREETINGS = {"cs": "Dobrý den", "hu": "Jó napot!", "da": "Goddag", "lt": "Laba diena", "fi": "Hyvää päivää", "en": "Hello"}
+
+
+def test_page_strings_exist_in_all_six_languages():
+    keys = set(STRINGS["en"])
+    for language in ("cs", "hu", "da", "lt", "fi", "en"):
+        assert set(STRINGS[language]) == keys, language
+        assert all(STRINGS[language].values()), language
+
+
+@pytest.fixture()
+def browser():
+    chromium, driver = shutil.which("chromium"), shutil.which("chromedriver")
+    if not (chromium and driver):
+        pytest.fail("chromium and chromedriver are missing: run scripts/setup_web.sh --browser")
+    options = Options()
+    options.binary_location = chromium
+    for flag in ("--headless=new", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+                 "--disable-background-networking", "--disable-component-update", "--disable-sync",
+                 "--window-size=1280,900", f"--user-data-dir={tempfile.mkdtemp(prefix='chromium-')}"):
+        options.add_argument(flag)
+    session = webdriver.Chrome(service=Service(driver), options=options)
+    session.set_page_load_timeout(30)
+    yield session
+    session.quit()
+
+
+def bot_messages(browser):
+    return [e.text for e in browser.find_elements(By.CSS_SELECTOR, "#chat-log .msg.bot")]
+
+
+def wait_for_bot_messages(browser, at_least: int, timeout: float = 60):
+    WebDriverWait(browser, timeout).until(lambda b: len(bot_messages(b)) >= at_least)
+    return bot_messages(browser)
+
+
+def open_page(browser, stack, locale: str, account: str = ""):
+    browser.get(stack.web_url)
+    browser.execute_script("localStorage.clear()")
+    browser.get(stack.web_url)
+    Select(browser.find_element(By.ID, "locale")).select_by_value(locale)
+    Select(browser.find_element(By.ID, "account")).select_by_value(account)
+    browser.find_element(By.ID, "chat-open").click()
+    WebDriverWait(browser, 10).until(EC.visibility_of_element_located((By.ID, "chat-input")))
+
+
+def type_message(browser, text: str):
+    field = browser.find_element(By.ID, "chat-input")
+    field.send_keys(text)
+    field.send_keys(Keys.ENTER)
+
+
+@pytest.mark.parametrize("locale", list(GREETINGS))
+def test_conversation_in_each_locale(stack, browser, locale):
+    open_page(browser, stack, locale)
+    strings = STRINGS[locale]
+    assert browser.find_element(By.ID, "chat-input").get_attribute("placeholder") == strings["widget.placeholder"]
+    assert browser.find_element(By.ID, "chat-title").text == strings["widget.title"]
+
+    type_message(browser, GREETINGS[locale])
+    replies = wait_for_bot_messages(browser, 1)
+    assert language_of(replies[0]) == locale, replies
+
+    # The greeting offers buttons; clicking one sends its payload.
+    buttons = browser.find_elements(By.CSS_SELECTOR, "#chat-log .msg.bot .buttons button")
+    assert buttons, "the greeting has no buttons"
+    before = len(bot_messages(browser))
+    buttons[-1].click()  # "What can you do?"
+    replies = wait_for_bot_messages(browser, before + 1)
+    assert language_of(replies[-1]) == locale, replies
+
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    browser.save_screenshot(str(SCREENSHOTS / f"chat_{locale}.png"))
+
+
+def test_reload_keeps_the_conversation(stack, browser):
+    open_page(browser, stack, "da")
+    type_message(browser, "Goddag")
+    wait_for_bot_messages(browser, 1)
+    session = browser.execute_script("return localStorage.getItem('cps.session')")
+    assert session
+
+    browser.refresh()
+    WebDriverWait(browser, 10).until(EC.visibility_of_element_located((By.ID, "chat-input")))
+    assert len(bot_messages(browser)) >= 1, "the transcript was lost on reload"
+    before = len(bot_messages(browser))
+    type_message(browser, "hvordan logger jeg på?")
+    wait_for_bot_messages(browser, before + 1)
+    assert browser.execute_script("return localStorage.getItem('cps.session')") == session
+    # Rasa kept one conversation: both messages are in the same tracker.
+    texts = [e.get("text") for e in stack.tracker(session)["events"] if e["event"] == "user"]
+    assert "Goddag" in texts and "hvordan logger jeg på?" in texts
+
+
+def test_signed_in_visitor_gets_an_account_answer(stack, browser):
+    open_page(browser, stack, "en", account="demo-incomplete")
+    type_message(browser, "how many points do I have?")
+    replies = wait_for_bot_messages(browser, 2)
+    joined = " ".join(replies)
+    assert "420" in joined and "600" in joined, replies
+    browser.save_screenshot(str(SCREENSHOTS / "chat_account_en.png"))
+
+
+def test_keyboard_only_and_screen_reader_labels(stack, browser):
+    browser.get(stack.web_url)
+    opener = browser.find_element(By.ID, "chat-open")
+    opener.send_keys(Keys.ENTER)
+    WebDriverWait(browser, 10).until(EC.visibility_of_element_located((By.ID, "chat-input")))
+    assert browser.switch_to.active_element.get_attribute("id") == "chat-input"
+    assert opener.get_attribute("aria-expanded") == "true"
+    log = browser.find_element(By.ID, "chat-log")
+    assert log.get_attribute("role") == "log" and log.get_attribute("aria-live") == "polite"
+    assert browser.find_element(By.CSS_SELECTOR, "label[for=chat-input]").get_attribute("textContent")
+    browser.switch_to.active_element.send_keys(Keys.ESCAPE)
+    assert not browser.find_element(By.ID, "chat").is_displayed()
+
+
+def test_socketio_refuses_other_origins(stack):
+    handshake = f"{stack.rasa_url}/socket.io/?EIO=4&transport=polling"
+    assert requests.get(handshake, headers={"Origin": stack.web_url}, timeout=10).status_code == 200
+    assert requests.get(handshake, headers={"Origin": "http://evil.example"}, timeout=10).status_code == 400

@@ -1,0 +1,1 @@
+"""The support page with the chat widget (port 8080): static files, served locally."""

@@ -34,7 +34,7 @@ $(MODEL): $(MODEL_INPUTS) | venv
 	@touch $(MODEL)
 
 validate: venv
-	$(RASA) data validate --fail-on-warnings --max-history 5
+	@bash scripts/validate.sh
 
 # Test stories: rasa test compares predicted actions, and fails on a mismatch.
 test-stories: venv $(MODEL)

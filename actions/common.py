@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import functools
 import logging
+from abc import ABC, abstractmethod
 from typing import Any, Dict, List, Optional, Text
 
 from rasa_sdk import Action, Tracker
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
-from actions.cps_client import AsyncCPSClient, CPSError, CPSUnauthorized
+from actions.cps_client import AsyncCPSClient, CPSError, CPSUnauthorized, CPSUnavailable
 from bot.token_cipher import SEALED_METADATA_KEY, unseal
 
 logger = logging.getLogger(__name__)
@@ -41,12 +42,15 @@ def report_api_failure(dispatcher: CollectingDispatcher, error: CPSError) -> Non
     """A localised answer for an API failure; the error itself goes to the log."""
     if isinstance(error, CPSUnauthorized):
         dispatcher.utter_message(response="utter_session_expired")
-    else:
-        logger.warning("CPS API call failed: %s", error)
+    elif isinstance(error, CPSUnavailable):
+        logger.warning("CPS API unavailable: %s", error)
         dispatcher.utter_message(response="utter_api_unavailable")
+    else:  # the API refused what we sent or answered nonsense: our side's fault
+        logger.error("CPS API call failed: %s", error)
+        dispatcher.utter_message(response="utter_service_unavailable")
 
 
-class AccountAction(Action):
+class AccountAction(Action, ABC):
     """An answer that uses the visitor's account when signed in.
 
     Subclasses give the general answer (`answer_without_account`) and the
@@ -54,18 +58,21 @@ class AccountAction(Action):
     here once.
     """
 
-    def name(self) -> Text:  # pragma: no cover - abstract
-        raise NotImplementedError
+    @abstractmethod
+    def name(self) -> Text:
+        ...
 
+    @abstractmethod
     async def answer_without_account(
         self, dispatcher: CollectingDispatcher, tracker: Tracker
     ) -> Events:
-        raise NotImplementedError
+        ...
 
+    @abstractmethod
     async def answer_with_account(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, token: str
     ) -> Events:
-        raise NotImplementedError
+        ...
 
     async def run(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict

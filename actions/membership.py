@@ -18,6 +18,7 @@ from actions.common import CPSError, Events, cps_client, report_api_failure, tok
 from actions.texts import labels
 
 FORM_SLOTS = ("tier", "payment_method", "purchase_confirmed")
+PAYMENT_METHODS = ("card", "bank_transfer")
 
 
 def find_level(levels: Dict[str, Any], code: Optional[str]) -> Optional[Dict[str, Any]]:
@@ -66,6 +67,13 @@ class ValidateMembershipForm(FormValidationAction):
                 missing=level["points_missing"],
             )
         return {"tier": None}
+
+
+    async def validate_payment_method(
+        self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> Dict[Text, Any]:
+        # Only the contract's two values; anything else is asked again.
+        return {"payment_method": value if value in PAYMENT_METHODS else None}
 
 
 class ActionAskTier(Action):

@@ -109,7 +109,9 @@ class LanguageIdentifier(GraphComponent):
 
     def process(self, messages: List[Message]) -> List[Message]:
         for message in messages:
-            guess = self._model.identify(message.get(TEXT) or "")
+            text = message.get(TEXT) or ""
+            # A button payload ("/affirm") says nothing about the user's language.
+            guess = self._model.identify("" if text.startswith("/") else text)
             message.set(LANGUAGE_KEY, guess.as_dict(), add_to_output=True)
         return messages
 

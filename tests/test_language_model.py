@@ -1,0 +1,32 @@
+"""bot/language_model.py on its own: learning, neutral messages, confidence."""
+from __future__ import annotations
+
+from bot.language_model import LanguageModel
+
+TRAIN = {
+    "cs": ["dobrý den", "jak se přihlásím", "zapomněl jsem heslo", "kolik mám bodů", "děkuji moc", "dobry den prosim"],
+    "fi": ["hyvää päivää", "miten kirjaudun sisään", "unohdin salasanani", "paljonko minulla on pisteitä", "kiitos paljon"],
+    "en": ["hello there", "how do I log in", "I forgot my password", "how many points do I have", "thanks a lot"],
+    "da": ["goddag", "hvordan logger jeg på", "jeg har glemt min adgangskode", "hvor mange point har jeg", "tak"],
+}
+texts = [t for lang, items in TRAIN.items() for t in items] + ["ok", "ok", "ok", "ok CPS"]
+labels = [lang for lang, items in TRAIN.items() for _ in items] + ["cs", "fi", "en", "da"]
+MODEL = LanguageModel.fit(texts, labels)
+
+
+def test_identifies_unseen_sentences():
+    assert MODEL.identify("děkuji, jak se přihlásím?").name == "cs"
+    assert MODEL.identify("kiitos, miten kirjaudun").name == "fi"
+    assert MODEL.identify("hvor mange point har jeg nu").name == "da"
+
+
+def test_words_common_to_many_languages_are_neutral():
+    assert "ok" in MODEL.neutral
+    for text in ("ok", "CPS", "2100", "anna@studio.example", "https://example.com", "", "EOS R5"):
+        assert MODEL.identify(text).confidence == 0.0, text
+
+
+def test_confidence_is_high_for_a_clear_word_and_survives_serialisation():
+    guess = MODEL.identify("kiitos")
+    assert guess.name == "fi" and guess.confidence > 0.7
+    assert LanguageModel.from_dict(MODEL.to_dict()).identify("kiitos") == guess

@@ -5,7 +5,7 @@ from __future__ import annotations
 import functools
 import logging
 from abc import ABC, abstractmethod
-from typing import Any, Dict, List, Optional, Text
+from typing import Any, Awaitable, Callable, Dict, List, Optional, Text
 
 from rasa_sdk import Action, Tracker
 from rasa_sdk.executor import CollectingDispatcher
@@ -36,6 +36,32 @@ def intent_of(tracker: Tracker) -> Optional[str]:
 @functools.lru_cache(maxsize=1)
 def cps_client() -> AsyncCPSClient:
     return AsyncCPSClient()
+
+
+async def fetch_quietly(
+    call: Callable[[str], Awaitable[Dict[str, Any]]], tracker: Tracker
+) -> Optional[Dict[str, Any]]:
+    """The API's answer for this visitor, or None when signed out or the API fails.
+
+    For decisions (does a form have anything to ask?) where the action that
+    answers afterwards reports the failure to the user.
+    """
+    token = token_of(tracker)
+    if not token:
+        return None
+    try:
+        return await call(token)
+    except CPSError:
+        return None
+
+
+async def levels_or_report(dispatcher: CollectingDispatcher, tracker: Tracker) -> Optional[Dict[str, Any]]:
+    """The levels this visitor may choose, or None after telling them why not."""
+    try:
+        return await cps_client().levels(token_of(tracker))
+    except CPSError as error:
+        report_api_failure(dispatcher, error)
+        return None
 
 
 def report_api_failure(dispatcher: CollectingDispatcher, error: CPSError) -> None:

@@ -8,17 +8,21 @@ from __future__ import annotations
 from typing import Any, Dict, List, Optional, Text
 
 from rasa_sdk import Action, Tracker
-from rasa_sdk.events import SlotSet
+from rasa_sdk.events import ActiveLoop, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.forms import FormValidationAction
 from rasa_sdk.types import DomainDict
 
 from actions.answers import level_buttons, utter_not_invited
-from actions.common import CPSError, Events, cps_client, report_api_failure, token_of
+from actions.common import (
+    CPSError, Events, cps_client, fetch_quietly, levels_or_report, report_api_failure, token_of,
+)
 from actions.texts import labels
 
 FORM_SLOTS = ("tier", "payment_method", "purchase_confirmed")
 PAYMENT_METHODS = ("card", "bank_transfer")
+# When the API fails while the form asks, the form stops; the user was told why.
+STOP_FORM = [ActiveLoop(None), SlotSet("requested_slot", None)]
 
 
 def find_level(levels: Dict[str, Any], code: Optional[str]) -> Optional[Dict[str, Any]]:
@@ -34,26 +38,17 @@ class ValidateMembershipForm(FormValidationAction):
     ) -> List[Text]:
         # Signed out, already a member or not yet invited: nothing to ask;
         # action_buy_membership explains which.
-        token = token_of(tracker)
-        if not token:
+        membership = await fetch_quietly(cps_client().membership, tracker)
+        if not membership or membership["status"] == "active":
             return []
-        try:
-            if (await cps_client().membership(token))["status"] == "active":
-                return []
-            if not (await cps_client().levels(token))["invited"]:
-                return []
-        except CPSError:
-            return []
-        return domain_slots
+        levels = await fetch_quietly(cps_client().levels, tracker)
+        return domain_slots if levels and levels["invited"] else []
 
     async def validate_tier(
         self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> Dict[Text, Any]:
-        token = token_of(tracker)
-        try:
-            levels = await cps_client().levels(token)
-        except CPSError as error:
-            report_api_failure(dispatcher, error)
+        levels = await levels_or_report(dispatcher, tracker)
+        if levels is None:
             return {"tier": None}
         level = find_level(levels, value)
         if level and level["eligible"]:
@@ -67,7 +62,6 @@ class ValidateMembershipForm(FormValidationAction):
                 missing=level["points_missing"],
             )
         return {"tier": None}
-
 
     async def validate_payment_method(
         self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
@@ -83,11 +77,9 @@ class ActionAskTier(Action):
         return "action_ask_tier"
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> Events:
-        try:
-            levels = await cps_client().levels(token_of(tracker))
-        except CPSError as error:
-            report_api_failure(dispatcher, error)
-            return [SlotSet("requested_slot", None)]
+        levels = await levels_or_report(dispatcher, tracker)
+        if levels is None:
+            return STOP_FORM
         dispatcher.utter_message(response="utter_ask_tier", buttons=level_buttons(levels["levels"]))
         return []
 
@@ -97,11 +89,9 @@ class ActionAskPurchaseConfirmed(Action):
         return "action_ask_purchase_confirmed"
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> Events:
-        try:
-            levels = await cps_client().levels(token_of(tracker))
-        except CPSError as error:
-            report_api_failure(dispatcher, error)
-            return [SlotSet("requested_slot", None)]
+        levels = await levels_or_report(dispatcher, tracker)
+        if levels is None:
+            return STOP_FORM
         level = find_level(levels, tracker.get_slot("tier")) or {}
         price = level.get("price") or {}
         dispatcher.utter_message(

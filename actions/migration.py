@@ -10,7 +10,7 @@ from rasa_sdk.forms import FormValidationAction
 from rasa_sdk.types import DomainDict
 
 from actions.answers import GeneralAnswerFirst, utter_migration_state
-from actions.common import CPSError, Events, cps_client, token_of
+from actions.common import Events, cps_client, fetch_quietly
 
 
 class ValidateMigrationForm(FormValidationAction):
@@ -22,14 +22,8 @@ class ValidateMigrationForm(FormValidationAction):
     async def required_slots(
         self, domain_slots: List[Text], dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> List[Text]:
-        token = token_of(tracker)
-        if not token:
-            return []
-        try:
-            account = await cps_client().account(token)
-        except CPSError:
-            return []  # action_migrate_products reports the failure
-        return domain_slots if account["migration"] == "available" else []
+        account = await fetch_quietly(cps_client().account, tracker)
+        return domain_slots if account and account["migration"] == "available" else []
 
 
 class ActionMigrateProducts(GeneralAnswerFirst):

@@ -1,0 +1,254 @@
+"""`make bench`: our assistant against a stock `rasa init` assistant, same machine, same run.
+
+Closed-loop REST load at 1, 8 and 32 concurrent conversations for a fixed
+time each (loopback only, bounded), plus training time, model size, resident
+memory and /model/parse latency. Writes reports/bench/results.{json,md} and
+latency_histogram.png.
+"""
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import signal
+import statistics
+import subprocess
+import sys
+import threading
+import time
+import uuid
+from pathlib import Path
+from typing import Dict, List, Sequence, Tuple
+
+import requests
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from tests.stack import MODEL, Stack, free_port  # noqa: E402
+
+OUT = ROOT / "reports" / "bench"
+LEVELS = (1, 8, 32)
+SECONDS_PER_LEVEL = float(os.environ.get("BENCH_SECONDS", "20"))
+RASA = str(ROOT / ".venv" / "bin" / "rasa")
+ENV = {**os.environ, "RASA_TELEMETRY_ENABLED": "false", "TF_CPP_MIN_LOG_LEVEL": "2", "PYTHONWARNINGS": "ignore"}
+
+# Multi-turn conversations in all six languages; some signed in, so the API is used.
+OURS: List[Tuple[str, Sequence[str], str]] = [
+    ("cs", ("Dobrý den", "jak se přihlásím?", "kolik mám bodů?", "děkuji"), "demo-incomplete"),
+    ("hu", ("Jó napot", "hogyan jelentkezem be?", "milyen tagsági szintek vannak?", "köszönöm"), "demo-pro"),
+    ("da", ("Goddag", "hvordan betaler jeg?", "hvor mange point har jeg?", "tak"), "demo-corporate"),
+    ("lt", ("Laba diena", "pamiršau slaptažodį", "kiek turiu taškų?", "ačiū"), "demo-legacy"),
+    ("fi", ("Hyvää päivää", "milloin saan laskun?", "paljonko minulla on pisteitä?", "kiitos"), "demo-member"),
+    ("en", ("Hello", "how do I register my camera?", "how many points do I need for CPS?", "thanks"), ""),
+]
+BASELINE: List[Tuple[str, Sequence[str], str]] = [
+    ("en", ("hello", "I am sad", "yes", "bye"), ""),
+    ("en", ("hi", "great", "goodbye"), ""),
+    ("en", ("hey", "very bad", "no", "bye"), ""),
+]
+
+
+def log(message: str) -> None:
+    print(f"[bench {time.strftime('%H:%M:%S')}] {message}", flush=True)
+
+
+def rss_mb(pids: Sequence[int]) -> float:
+    """Resident memory of these processes and all their descendants, in MB."""
+    total, seen, todo = 0, set(), list(pids)
+    while todo:
+        pid = todo.pop()
+        if pid in seen:
+            continue
+        seen.add(pid)
+        try:
+            for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+                if line.startswith("VmRSS:"):
+                    total += int(line.split()[1])
+            children = Path(f"/proc/{pid}/task/{pid}/children").read_text().split()
+            todo.extend(int(c) for c in children)
+        except OSError:
+            continue
+    return total / 1024
+
+
+def drive(url: str, scripts, concurrency: int, seconds: float) -> Dict[str, object]:
+    """Closed loop: each worker holds conversations back to back until time is up."""
+    latencies: List[float] = []
+    errors = [0]
+    lock = threading.Lock()
+    stop_at = time.monotonic() + seconds
+
+    def worker(n: int) -> None:
+        session = requests.Session()
+        i = n
+        while time.monotonic() < stop_at:
+            language, turns, token = scripts[i % len(scripts)]
+            i += concurrency
+            sender = f"bench-{uuid.uuid4().hex[:12]}"
+            for text in turns:
+                if time.monotonic() >= stop_at:
+                    break
+                metadata = {"language": language, **({"cps_token": token} if token else {})}
+                started = time.perf_counter()
+                try:
+                    ok = session.post(url, json={"sender": sender, "message": text, "metadata": metadata},
+                                      timeout=60).status_code == 200
+                except requests.RequestException:
+                    ok = False
+                elapsed = (time.perf_counter() - started) * 1000
+                with lock:
+                    if ok:
+                        latencies.append(elapsed)
+                    else:
+                        errors[0] += 1
+
+    threads = [threading.Thread(target=worker, args=(n,)) for n in range(concurrency)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    ordered = sorted(latencies) or [0.0]
+    pick = lambda q: ordered[min(len(ordered) - 1, int(q * len(ordered)))]  # noqa: E731
+    return {"messages": len(latencies), "errors": errors[0], "msg_per_s": len(latencies) / seconds,
+            "p50_ms": pick(0.50), "p95_ms": pick(0.95), "p99_ms": pick(0.99), "latencies": latencies}
+
+
+def parse_latency(rasa_url: str, texts: Sequence[str], rounds: int = 5) -> float:
+    samples = []
+    for _ in range(rounds):
+        for text in texts:
+            started = time.perf_counter()
+            requests.post(f"{rasa_url}/model/parse", json={"text": text}, timeout=30)
+            samples.append((time.perf_counter() - started) * 1000)
+    return statistics.median(samples)
+
+
+def baseline_project() -> Tuple[Path, float]:
+    directory = OUT / "baseline"
+    model = directory / "models" / "baseline.tar.gz"
+    if not model.exists():
+        shutil.rmtree(directory, ignore_errors=True)
+        directory.mkdir(parents=True)
+        log("creating and training the stock `rasa init` assistant (same Rasa version)")
+        started = time.monotonic()
+        subprocess.run([RASA, "init", "--no-prompt", "--init-dir", str(directory)], env=ENV, check=True,
+                       stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        for old in (directory / "models").glob("*.tar.gz"):
+            old.rename(model)
+        (directory / "train-seconds.txt").write_text(f"{time.monotonic() - started:.1f}")
+    return model, float((directory / "train-seconds.txt").read_text())
+
+
+class Baseline:
+    def __init__(self, model: Path) -> None:
+        self.port = free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        self.process = subprocess.Popen(
+            [RASA, "run", "--enable-api", "--model", str(model), "--interface", "127.0.0.1", "--port", str(self.port)],
+            cwd=model.parent.parent, env=ENV, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+            start_new_session=True)
+        deadline = time.monotonic() + 300
+        while time.monotonic() < deadline:
+            try:
+                requests.get(self.url, timeout=2)
+                return
+            except requests.ConnectionError:
+                time.sleep(1)
+        raise TimeoutError("baseline did not start")
+
+    def stop(self) -> None:
+        os.killpg(self.process.pid, signal.SIGTERM)
+        self.process.wait(30)
+
+
+def histogram(results: Dict[str, Dict[str, dict]], path: Path) -> None:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    fig, axes = plt.subplots(1, len(LEVELS), figsize=(15, 4), sharey=False)
+    for ax, level in zip(axes, LEVELS):
+        for name, colour in (("baseline", "#888888"), ("ours", "#c4161c")):
+            data = results[name][str(level)]["latencies"]
+            if data:
+                ax.hist(data, bins=40, alpha=0.6, label=name, color=colour)
+        ax.set_title(f"{level} concurrent conversation(s)")
+        ax.set_xlabel("latency (ms)")
+        ax.legend()
+    fig.tight_layout()
+    fig.savefig(path, dpi=80)
+    plt.close(fig)
+
+
+def main() -> None:
+    OUT.mkdir(parents=True, exist_ok=True)
+    baseline_model, baseline_train = baseline_project()
+    results: Dict[str, Dict[str, dict]] = {"ours": {}, "baseline": {}}
+    meta: Dict[str, object] = {"seconds_per_level": SECONDS_PER_LEVEL}
+
+    log("starting the stock assistant")
+    baseline = Baseline(baseline_model)
+    try:
+        meta["baseline_rss_mb"] = rss_mb([baseline.process.pid])
+        meta["baseline_parse_p50_ms"] = parse_latency(baseline.url, ["hello", "I am sad", "bye"])
+        for level in LEVELS:
+            log(f"baseline: {level} concurrent conversation(s) for {SECONDS_PER_LEVEL:.0f}s")
+            results["baseline"][str(level)] = drive(f"{baseline.url}/webhooks/rest/webhook", BASELINE, level,
+                                                    SECONDS_PER_LEVEL)
+        meta["baseline_rss_after_mb"] = rss_mb([baseline.process.pid])
+    finally:
+        baseline.stop()
+
+    log("starting our stack (scripts/run.sh)")
+    stack = Stack(OUT / "state").start()
+    try:
+        meta["ours_rss_mb"] = rss_mb([stack.process.pid])
+        meta["ours_parse_p50_ms"] = parse_latency(stack.rasa_url, [t for _, turns, _ in OURS for t in turns])
+        for level in LEVELS:
+            log(f"ours: {level} concurrent conversation(s) for {SECONDS_PER_LEVEL:.0f}s")
+            results["ours"][str(level)] = drive(f"{stack.rasa_url}/webhooks/rest/webhook", OURS, level,
+                                                SECONDS_PER_LEVEL)
+        meta["ours_rss_after_mb"] = rss_mb([stack.process.pid])
+    finally:
+        stack.stop()
+
+    train_file = ROOT / "reports" / "train-time.txt"
+    meta.update({
+        "ours_model_mb": MODEL.stat().st_size / 1e6,
+        "baseline_model_mb": baseline_model.stat().st_size / 1e6,
+        "ours_training": train_file.read_text().strip() if train_file.exists() else "unknown",
+        "baseline_training_s": baseline_train,
+    })
+    histogram(results, OUT / "latency_histogram.png")
+    summary = {name: {lvl: {k: v for k, v in r.items() if k != "latencies"} for lvl, r in per.items()}
+               for name, per in results.items()}
+    (OUT / "results.json").write_text(json.dumps({"load": summary, **meta}, indent=2))
+    markdown = render(summary, meta)
+    (OUT / "results.md").write_text(markdown)
+    print(markdown)
+
+
+def render(summary: Dict[str, Dict[str, dict]], meta: Dict[str, object]) -> str:
+    lines = ["| concurrency | ours p50 / p95 / p99 ms | baseline p50 / p95 / p99 ms | ours msg/s | baseline msg/s | "
+             "p95 ratio | throughput ratio | errors (ours/baseline) |", "|---" * 8 + "|"]
+    for level in map(str, LEVELS):
+        o, b = summary["ours"][level], summary["baseline"][level]
+        lines.append(
+            f"| {level} | {o['p50_ms']:.0f} / {o['p95_ms']:.0f} / {o['p99_ms']:.0f} | "
+            f"{b['p50_ms']:.0f} / {b['p95_ms']:.0f} / {b['p99_ms']:.0f} | {o['msg_per_s']:.1f} | "
+            f"{b['msg_per_s']:.1f} | {o['p95_ms'] / max(b['p95_ms'], 1e-9):.2f} | "
+            f"{o['msg_per_s'] / max(b['msg_per_s'], 1e-9):.2f} | {o['errors']}/{b['errors']} |")
+    lines += ["", "| measure | ours | baseline |", "|---|---|---|",
+              f"| resident memory, all processes (MB, after load) | {meta['ours_rss_after_mb']:.0f} | "
+              f"{meta['baseline_rss_after_mb']:.0f} |",
+              f"| model size (MB) | {meta['ours_model_mb']:.1f} | {meta['baseline_model_mb']:.1f} |",
+              f"| /model/parse p50 over HTTP (ms) | {meta['ours_parse_p50_ms']:.1f} | "
+              f"{meta['baseline_parse_p50_ms']:.1f} |",
+              f"| training | {meta['ours_training']} | {meta['baseline_training_s']:.0f}s |", ""]
+    return "\n".join(lines)
+
+
+if __name__ == "__main__":
+    main()

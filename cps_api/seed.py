@@ -52,3 +52,21 @@ def seed(session: Session) -> None:
         if session.get(Account, account.token) is None:
             session.add(account)
     session.commit()
+
+
+def reset_account(session: Session, token: str) -> None:
+    """Puts one demo account back exactly as seeded (test runs only)."""
+    fresh = next((a for a in demo_accounts() if a.token == token), None)
+    if fresh is None:
+        return
+    existing = session.get(Account, token)
+    if existing is not None:
+        for product in list(existing.products):
+            session.delete(product)
+        if existing.membership is not None:
+            session.delete(existing.membership)
+        session.flush()
+        session.delete(existing)
+        session.flush()
+    session.add(fresh)
+    session.commit()

@@ -53,7 +53,7 @@ class Stack:
             # The actions reach the reference CPS API through a proxy that tests can make fail.
             self.proxy = FaultProxy(f"http://127.0.0.1:{ports['CPS_API_PORT']}", free_port())
             self.env = {**os.environ, **ports, "CPS_API_URL": self.proxy.url, "STATE_DIR": str(self.state_dir),
-                        "MODEL": str(MODEL), **self.env}
+                        "MODEL": str(MODEL), "CPS_API_ADMIN_TOKEN": uuid.uuid4().hex, **self.env}
         self.proxy.start()
         self.state_dir.mkdir(parents=True, exist_ok=True)
         self.log = open(self.state_dir / "run.out", "w")
@@ -103,3 +103,10 @@ class Stack:
 
 def new_sender(prefix: str = "test") -> str:
     return f"{prefix}-{uuid.uuid4().hex[:10]}"
+
+
+def reset_demo_account(stack: "Stack", token: str) -> None:
+    """Puts a demo account back as seeded, through the reference API's test-only route."""
+    response = requests.post(f"{stack.cps_api_url}/admin/reset/{token}",
+                             headers={"X-Admin-Token": stack.env["CPS_API_ADMIN_TOKEN"]}, timeout=10)
+    response.raise_for_status()

@@ -1,0 +1,153 @@
+"""Guided sign-up, account answers and escalation over REST, for each demo
+account, in all six languages, against the running stack and reference API."""
+from __future__ import annotations
+
+import re
+
+import pytest
+import requests
+
+from tests.languages import CODES, language_of
+from tests.stack import new_sender, reset_demo_account
+
+SIGNUP = {"cs": "Jak se zaregistruji do CPS?", "hu": "Hogyan regisztrálhatok a CPS-re?",
+          "da": "Hvordan tilmelder jeg mig CPS?", "lt": "Kaip užsiregistruoti CPS?",
+          "fi": "Miten rekisteröidyn CPS-palveluun?", "en": "How do I sign up for CPS?"}
+YES = {"cs": "ano", "hu": "igen", "da": "ja", "lt": "taip", "fi": "kyllä", "en": "yes"}
+NO = {"cs": "ne", "hu": "nem", "da": "nej", "lt": "ne", "fi": "ei", "en": "no"}
+POINTS = {"cs": "kolik mám bodů?", "hu": "hány pontom van?", "da": "hvor mange point har jeg?",
+          "lt": "kiek turiu taškų?", "fi": "paljonko minulla on pisteitä?", "en": "how many points do I have?"}
+HUMAN = {"cs": "Chci mluvit s člověkem", "hu": "Egy munkatárssal szeretnék beszélni",
+         "da": "Jeg vil gerne tale med et menneske", "lt": "Noriu kalbėti su žmogumi",
+         "fi": "Haluan puhua ihmisen kanssa", "en": "I want to talk to a human"}
+SUMMARY = {"cs": "U objektivu mi chybí body a nevím proč.", "hu": "Az objektívemnél hiányoznak a pontok.",
+           "da": "Mit objektiv har ingen point, og jeg ved ikke hvorfor.", "lt": "Mano objektyvui nepriskirti taškai.",
+           "fi": "Objektiivini pisteet puuttuvat enkä tiedä miksi.", "en": "My lens has no points and I don't know why."}
+MY_PRODUCTS = {"cs": "Moje produkty", "hu": "Saját termékek", "da": "Mine produkter", "lt": "mano gaminiai",
+               "fi": "Omat tuotteet", "en": "My products"}
+
+
+class Chat:
+    def __init__(self, stack, language: str, token: str = "") -> None:
+        self.stack, self.language, self.token = stack, language, token
+        self.sender = new_sender(f"{token or 'anon'}-{language}")
+
+    def say(self, text: str):
+        metadata = {"language": self.language, **({"cps_token": self.token} if self.token else {})}
+        replies = self.stack.say(self.sender, text, **metadata)
+        for reply in replies:
+            text_ = reply.get("text") or ""
+            if len(re.sub(r"\{.*?\}|https?://\S+", "", text_).split()) >= 5:
+                assert language_of(text_) == self.language, f"reply not in {self.language}: {text_!r}"
+        return replies
+
+
+def joined(replies) -> str:
+    return " ".join(r.get("text") or "" for r in replies)
+
+
+def button_titles(replies):
+    return [b["title"] for r in replies for b in r.get("buttons") or []]
+
+
+@pytest.mark.parametrize("language", CODES)
+def test_newcomer_is_told_to_register_products(stack, language):
+    replies = Chat(stack, language, "demo-newcomer").say(SIGNUP[language])
+    assert MY_PRODUCTS[language].lower() in joined(replies).lower(), joined(replies)
+
+
+@pytest.mark.parametrize("language", CODES)
+def test_legacy_account_migrates_once(stack, language):
+    reset_demo_account(stack, "demo-legacy")
+    chat = Chat(stack, language, "demo-legacy")
+    offer = chat.say(SIGNUP[language])
+    assert button_titles(offer), "no yes/no buttons on the migration offer"
+    done = chat.say(YES[language])
+    assert "1150" in joined(done), joined(done)
+    points = chat.say(POINTS[language])
+    assert "1150" in joined(points), joined(points)
+
+
+@pytest.mark.parametrize("language", CODES)
+def test_incomplete_account_sees_pending_points_and_the_missing_details(stack, language):
+    chat = Chat(stack, language, "demo-incomplete")
+    points = joined(chat.say(POINTS[language]))
+    assert "420" in points and "600" in points and "EOS R3" in points, points
+    guide = joined(chat.say(SIGNUP[language]))
+    assert "EOS R3" in guide and "600" in guide, guide
+
+
+@pytest.mark.parametrize("language", CODES)
+def test_pro_may_choose_up_to_platinum_but_not_corporate(stack, language):
+    reset_demo_account(stack, "demo-pro")
+    replies = Chat(stack, language, "demo-pro").say(SIGNUP[language])
+    titles = " ".join(button_titles(replies))
+    for level in ("Silver", "Gold", "Platinum"):
+        assert level in titles, titles
+    assert "Corporate" not in titles
+
+
+@pytest.mark.parametrize("language", CODES)
+def test_corporate_account_may_choose_corporate(stack, language):
+    replies = Chat(stack, language, "demo-corporate").say(SIGNUP[language])
+    assert "Corporate" in " ".join(button_titles(replies))
+
+
+@pytest.mark.parametrize("language", ["cs", "da", "fi"])
+def test_buying_gold_by_bank_transfer(stack, language):
+    reset_demo_account(stack, "demo-pro")
+    chat = Chat(stack, language, "demo-pro")
+    chat.say(SIGNUP[language])
+    ask_payment = chat.say('/choose_tier{"tier": "gold"}')
+    assert button_titles(ask_payment), "no payment buttons"
+    confirm = chat.say('/choose_payment_method{"payment_method": "bank_transfer"}')
+    assert "99" in joined(confirm) and "Gold" in joined(confirm), joined(confirm)
+    done = joined(chat.say(YES[language]))
+    assert re.search(r"CPS-GOL-\d{6}", done) and re.search(r"\d{4}-\d{2}-\d{2}", done), done
+    membership = requests.get(f"{stack.cps_api_url}/v1/membership",
+                              headers={"Authorization": "Bearer demo-pro"}, timeout=10).json()
+    assert membership["level"] == "gold" and membership["membership_number"] in done
+    # demo-pro is now a member: the guide says so, in every later conversation too.
+    assert membership["membership_number"] in joined(Chat(stack, "en", "demo-pro").say(SIGNUP["en"]))
+
+
+def escalate(chat, language):
+    chat.say(HUMAN[language])
+    chat.say("foto.studio@example.com")
+    chat.say(NO[language])
+    replies = chat.say(SUMMARY[language])
+    match = re.search(r"T-[0-9A-F]{8}", joined(replies))
+    assert match, joined(replies)
+    return match.group()
+
+
+@pytest.mark.parametrize("language", CODES)
+@pytest.mark.parametrize("token", ["", "demo-unlinked"])
+def test_escalation_opens_a_ticket_with_language_and_excerpt(stack, language, token):
+    chat = Chat(stack, language, token)
+    ticket_id = escalate(chat, language)
+    headers = {"Authorization": f"Bearer {token}"} if token else {}
+    ticket = requests.get(f"{stack.cps_api_url}/v1/support/tickets/{ticket_id}", headers=headers, timeout=10).json()
+    assert ticket["language"] == language and ticket["contact_email"] == "foto.studio@example.com"
+    assert ticket["summary"] == SUMMARY[language]
+    assert any(line["text"] == HUMAN[language] for line in ticket["conversation_excerpt"])
+
+
+def test_accounts_never_mix_between_conversations(stack):
+    import concurrent.futures
+
+    def ask(token: str) -> str:
+        return joined(Chat(stack, "en", token).say(POINTS["en"]))
+
+    with concurrent.futures.ThreadPoolExecutor(6) as pool:
+        answers = list(pool.map(ask, ["demo-incomplete", "demo-corporate"] * 6))
+    for token, answer in zip(["demo-incomplete", "demo-corporate"] * 6, answers):
+        if token == "demo-incomplete":
+            assert "420" in answer and "2750" not in answer
+        else:
+            assert "2750" in answer and "420" not in answer
+
+
+def test_signed_out_visitor_gets_the_general_answer_and_how_to_sign_in(stack):
+    replies = Chat(stack, "hu").say(POINTS["hu"])
+    assert len(replies) >= 2 and not re.search(r"\b(420|600|2100)\b", joined(replies))

@@ -7,10 +7,16 @@ MODEL := models/cps-assistant.tar.gz
 # What the model is trained from: retrain only when one of these changed.
 MODEL_INPUTS := config.yml domain.yml $(shell find data bot -type f \( -name '*.yml' -o -name '*.py' \) 2>/dev/null)
 
-.PHONY: run test venv web train validate test-stories eval-nlu bench clean lock
+.PHONY: run run-scaled test venv web train validate test-stories eval-nlu bench clean lock
 
 run: venv web $(MODEL)
 	@bash scripts/run.sh
+
+# N Rasa instances and M action servers behind nginx, PostgreSQL + Redis.
+N ?= 3
+M ?= 2
+run-scaled: venv web $(MODEL)
+	@RASA_INSTANCES=$(N) ACTION_SERVERS=$(M) bash scripts/run.sh
 
 test: venv $(MODEL)
 	@bash scripts/setup_web.sh --browser

@@ -6,6 +6,9 @@
 #   RASA_PORT=5005 ACTIONS_PORT=5055 CPS_API_PORT=8000 WEB_PORT=8080
 #   HOST=127.0.0.1 STATE_DIR=.state MODEL=models/cps-assistant.tar.gz
 #   RASA_AUTH_TOKEN=...   protects Rasa's HTTP API (/model/parse, /conversations)
+#   RASA_INSTANCES=N ACTION_SERVERS=M   scale out: N Rasa instances and M action servers
+#                         behind nginx on RASA_PORT / ACTIONS_PORT, PostgreSQL tracker
+#                         store, Redis lock store (scripts/scaled.sh; `make run-scaled`)
 #   CPS_API_URL=...       the CPS API the actions call (default: the reference one started here)
 #   START_CPS_API=0       do not start the reference CPS API
 #   START_ACTIONS=0       do not start the action server (the fault tests run their own)
@@ -82,23 +85,43 @@ if [[ "${START_CPS_API:-1}" == 1 && -d cps_api ]]; then
     CPS_API_DATABASE_URL="${CPS_API_DATABASE_URL:-sqlite:///$STATE_DIR/cps_api.sqlite3}" "$PY" -m cps_api
 fi
 
-# rasa-sdk reads its interface from SANIC_HOST (default 0.0.0.0).
-if [[ "${START_ACTIONS:-1}" == 1 ]]; then
-  start actions "$LOGS/actions.log" env SANIC_HOST="$HOST" "$PY" -m rasa_sdk --actions actions --port "$ACTIONS_PORT"
+RASA_INSTANCES=${RASA_INSTANCES:-1}
+ACTION_SERVERS=${ACTION_SERVERS:-1}
+rasa_ports=("$RASA_PORT"); action_ports=("$ACTIONS_PORT"); endpoints=endpoints.yml
+if (( RASA_INSTANCES > 1 || ACTION_SERVERS > 1 )); then
+  source scripts/scaled.sh
+  install_scaled_packages
+  start_postgres
+  start_redis
+  rasa_ports=(); action_ports=(); endpoints=endpoints.scaled.yml
+  for _ in $(seq "$RASA_INSTANCES"); do rasa_ports+=("$(free_port)"); done
+  for _ in $(seq "$ACTION_SERVERS"); do action_ports+=("$(free_port)"); done
+  start_nginx "${rasa_ports[*]}" "${action_ports[*]}"
 fi
 
-rasa_args=(run --enable-api --model "$MODEL" --interface "$HOST" --port "$RASA_PORT"
-  --credentials credentials.yml --endpoints "${ENDPOINTS:-endpoints.yml}" --cors ${CORS_ORIGINS//,/ })
-[[ -n "${RASA_AUTH_TOKEN:-}" ]] && rasa_args+=(--auth-token "$RASA_AUTH_TOKEN")
-start rasa "$LOGS/rasa.log" "$ROOT/.venv/bin/rasa" "${rasa_args[@]}"
+# rasa-sdk reads its interface from SANIC_HOST (default 0.0.0.0).
+if [[ "${START_ACTIONS:-1}" == 1 ]]; then
+  for port in "${action_ports[@]}"; do
+    start actions "$LOGS/actions-$port.log" env SANIC_HOST="$HOST" "$PY" -m rasa_sdk --actions actions --port "$port"
+  done
+fi
+
+for port in "${rasa_ports[@]}"; do
+  rasa_args=(run --enable-api --model "$MODEL" --interface "$HOST" --port "$port"
+    --credentials credentials.yml --endpoints "${ENDPOINTS:-$endpoints}" --cors ${CORS_ORIGINS//,/ })
+  [[ -n "${RASA_AUTH_TOKEN:-}" ]] && rasa_args+=(--auth-token "$RASA_AUTH_TOKEN")
+  start rasa "$LOGS/rasa-$port.log" "$ROOT/.venv/bin/rasa" "${rasa_args[@]}"
+done
 
 if [[ -d web ]]; then
   start web "$LOGS/web.log" "$PY" -m web --host "$HOST" --port "$WEB_PORT" --rasa-url "http://$HOST:$RASA_PORT"
 fi
 
 [[ "${START_CPS_API:-1}" == 1 && -d cps_api ]] && wait_http "CPS API" "$REFERENCE_API/health" 60
-[[ "${START_ACTIONS:-1}" == 1 ]] && wait_http "action server" "http://$HOST:$ACTIONS_PORT/health" 120
-wait_http "Rasa" "http://$HOST:$RASA_PORT/" 300
+if [[ "${START_ACTIONS:-1}" == 1 ]]; then
+  for port in "${action_ports[@]}"; do wait_http "action server" "http://$HOST:$port/health" 120; done
+fi
+for port in "${rasa_ports[@]}"; do wait_http "Rasa" "http://$HOST:$port/" 300; done
 [[ -d web ]] && wait_http "web page" "http://$HOST:$WEB_PORT/" 60
 
 cat <<EOF
@@ -106,6 +129,7 @@ cat <<EOF
     Rasa server     http://$HOST:$RASA_PORT   REST: POST /webhooks/rest/webhook, /model/parse
     action server   http://$HOST:$ACTIONS_PORT
 EOF
+(( RASA_INSTANCES > 1 || ACTION_SERVERS > 1 )) && echo "    scaled          nginx -> Rasa ${rasa_ports[*]}, actions ${action_ports[*]}; PostgreSQL :$TRACKER_DB_PORT, Redis :$REDIS_PORT"
 [[ "${START_CPS_API:-1}" == 1 && -d cps_api ]] && echo "    CPS API         $REFERENCE_API   (/openapi.json)"
 [[ "$CPS_API_URL" != "$REFERENCE_API" ]] && echo "    actions call    $CPS_API_URL"
 [[ -d web ]] && echo "    support page    http://$HOST:$WEB_PORT"

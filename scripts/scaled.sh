@@ -1,0 +1,76 @@
+# Sourced by scripts/run.sh when more than one Rasa instance or action server
+# runs: a private PostgreSQL (tracker store), Redis (lock store) and nginx
+# (one address in front of the instances), all on loopback, all under
+# $STATE_DIR/scaled, installed from Debian's packages when missing.
+
+SCALED_DIR="$STATE_DIR/scaled"
+PG_BIN=$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -n 1)
+
+install_scaled_packages() {
+  if [[ -z "$PG_BIN" ]] || ! command -v redis-server >/dev/null || ! command -v nginx >/dev/null; then
+    echo "==> installing postgresql, redis-server and nginx (Debian packages)"
+    local sudo=""; [[ $(id -u) -eq 0 ]] || sudo="sudo"
+    $sudo apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq postgresql redis-server nginx >/dev/null
+    PG_BIN=$(ls -d /usr/lib/postgresql/*/bin | sort -V | tail -n 1)
+  fi
+}
+
+free_port() { "$PY" -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'; }
+
+# PostgreSQL refuses to run as root: the cluster belongs to the postgres user.
+as_postgres() { if [[ $(id -u) -eq 0 ]]; then runuser -u postgres -- "$@"; else "$@"; fi; }
+
+# PG_DATA: the cluster's directory; the postgres user must be able to reach it.
+start_postgres() {
+  local data="${PG_DATA:-$SCALED_DIR/pg}"
+  mkdir -p "$SCALED_DIR"
+  if [[ ! -f "$data/PG_VERSION" ]]; then
+    mkdir -p "$data"; [[ $(id -u) -eq 0 ]] && chown postgres "$data"
+    as_postgres "$PG_BIN/initdb" -D "$data" -U rasa --auth=trust >/dev/null
+  fi
+  export TRACKER_DB_PORT=$(free_port)
+  local as_owner=(); [[ $(id -u) -eq 0 ]] && as_owner=(runuser -u postgres --)
+  start postgres "$LOGS/postgres.log" "${as_owner[@]}" "$PG_BIN/postgres" -D "$data" \
+    -h 127.0.0.1 -p "$TRACKER_DB_PORT" -k "$data"
+  for _ in $(seq 60); do
+    "$PG_BIN/pg_isready" -h 127.0.0.1 -p "$TRACKER_DB_PORT" -q && break; sleep 0.5
+  done
+  "$PG_BIN/psql" -h 127.0.0.1 -p "$TRACKER_DB_PORT" -U rasa -d postgres -tAc \
+    "select 1 from pg_database where datname='rasa'" | grep -q 1 ||
+    "$PG_BIN/createdb" -h 127.0.0.1 -p "$TRACKER_DB_PORT" -U rasa rasa
+  export TRACKER_DB_HOST=127.0.0.1 TRACKER_DB_NAME=rasa TRACKER_DB_USER=rasa TRACKER_DB_PASSWORD=""
+}
+
+start_redis() {
+  export REDIS_HOST=127.0.0.1 REDIS_PORT=$(free_port)
+  start redis "$LOGS/redis.log" redis-server --bind 127.0.0.1 --port "$REDIS_PORT" --save "" \
+    --appendonly no --dir "$SCALED_DIR"
+}
+
+# nginx: REST round-robin over the instances (the Redis lock store keeps each
+# conversation in order), socket.io sticky by client address, actions round-robin.
+start_nginx() {  # start_nginx "RASA_PORTS..." "ACTION_PORTS..."
+  local conf="$SCALED_DIR/nginx.conf" p
+  {
+    echo "worker_processes 1; pid $SCALED_DIR/nginx.pid; error_log $LOGS/nginx-error.log warn; daemon off;"
+    echo "events { worker_connections 1024; }"
+    echo "http {"
+    echo "  access_log $LOGS/nginx-access.log combined;"
+    echo "  client_body_temp_path $SCALED_DIR/nginx-body; proxy_temp_path $SCALED_DIR/nginx-proxy;"
+    echo "  map \$http_upgrade \$connection_upgrade { default upgrade; '' close; }"
+    echo "  log_format upstreams '\$request \$upstream_addr \$status';"
+    echo "  upstream rasa { $(for p in $1; do printf 'server 127.0.0.1:%s; ' "$p"; done)}"
+    echo "  upstream rasa_sticky { ip_hash; $(for p in $1; do printf 'server 127.0.0.1:%s; ' "$p"; done)}"
+    echo "  upstream actions { $(for p in $2; do printf 'server 127.0.0.1:%s; ' "$p"; done)}"
+    echo "  server { listen $HOST:$RASA_PORT;"
+    echo "    access_log $LOGS/nginx-upstreams.log upstreams;"
+    echo "    location /socket.io/ { proxy_pass http://rasa_sticky; proxy_http_version 1.1;"
+    echo "      proxy_set_header Upgrade \$http_upgrade; proxy_set_header Connection \$connection_upgrade;"
+    echo "      proxy_set_header Host \$host; proxy_read_timeout 3600s; }"
+    echo "    location / { proxy_pass http://rasa; proxy_read_timeout 300s; } }"
+    echo "  server { listen $HOST:$ACTIONS_PORT; location / { proxy_pass http://actions; proxy_read_timeout 300s; } }"
+    echo "}"
+  } > "$conf"
+  start nginx "$LOGS/nginx.log" nginx -c "$conf" -p "$SCALED_DIR"
+}

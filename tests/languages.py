@@ -7,7 +7,7 @@ import re
 from lingua import IsoCode639_1, LanguageDetectorBuilder
 
 CODES = ("cs", "hu", "da", "lt", "fi", "en")
-_NOISE = re.compile(r"https?://\S+|\S+@\S+|\{\w+\}|CPS|Canon|EOS|MIGRATE PRODUCTS|My products|View product")
+_NOISE = re.compile(r"https?://\S+|\S+@\S+|\{\w+\}|CPS Priority[- ]?[Ss]upport|CPS|Canon|EOS|MIGRATE PRODUCTS|My products|View product")
 
 
 @functools.lru_cache(maxsize=1)

@@ -22,6 +22,10 @@ LANGUAGES: Tuple[str, ...] = ("cs", "hu", "da", "lt", "fi", "en")
 
 _URL_OR_EMAIL = re.compile(r"(https?://\S+|www\.\S+|\S+@\S+)", re.IGNORECASE)
 _WORD = re.compile(r"[^\W\d_]+(?:['’][^\W\d_]+)?")
+_LONGEST_WORD = 25  # "bbbbbbbb…" or base64 is no word of any language
+# Evidence too weak to switch a conversation's language stays below the
+# threshold actions/language.py uses (0.7).
+_WEAK_EVIDENCE = 0.5
 
 # Words every language writes the same way in this domain. Tokens that the
 # training data shows in four or more languages are added to these at fit time.
@@ -50,7 +54,7 @@ def content_words(text: str, neutral: Iterable[str] = _ALWAYS_NEUTRAL) -> List[s
     """Letter-only words of a message, without URLs, e-mails and neutral words."""
     neutral_set = set(neutral)
     stripped = _URL_OR_EMAIL.sub(" ", normalise(text))
-    return [w for w in _WORD.findall(stripped) if w not in neutral_set]
+    return [w for w in _WORD.findall(stripped) if w not in neutral_set and len(w) <= _LONGEST_WORD]
 
 
 def _features(words: Sequence[str], max_n: int) -> List[str]:
@@ -73,10 +77,12 @@ class LanguageModel:
         neutral: Iterable[str] = _ALWAYS_NEUTRAL,
         max_n: int = 4,
         temperature: float = 3.0,
+        shared: Iterable[str] = (),
     ) -> None:
         self.log_probs = log_probs or {}
         self.unseen = unseen or {}
         self.neutral = frozenset(neutral)
+        self.shared = frozenset(shared)  # words seen in two or three languages ("ne", "super")
         self.max_n = max_n
         self.temperature = temperature
 
@@ -97,7 +103,8 @@ class LanguageModel:
         neutral = set(_ALWAYS_NEUTRAL) | {
             w for w, langs in languages_of_word.items() if len(langs) >= neutral_min_languages
         }
-        model = cls(neutral=neutral, **kwargs)
+        shared = {w for w, langs in languages_of_word.items() if 1 < len(langs) < neutral_min_languages}
+        model = cls(neutral=neutral, shared=shared, **kwargs)
         counts: Dict[str, Counter] = {lang: Counter() for lang in sorted(set(labels))}
         for text, label in zip(texts, labels):
             counts[label].update(_features(content_words(text, neutral), model.max_n))
@@ -121,7 +128,17 @@ class LanguageModel:
             lang: sum(table.get(f, self.unseen[lang]) for f in feats)
             for lang, table in self.log_probs.items()
         }
-        return LanguageGuess(*self._softmax_best(scores))
+        name, confidence = self._softmax_best(scores)
+        if self._weak(words):
+            confidence = min(confidence, _WEAK_EVIDENCE)
+        return LanguageGuess(name, confidence)
+
+    def _weak(self, words: List[str]) -> bool:
+        """Only words several languages share, or only a word or two nobody wrote before."""
+        known = [w for w in words if self._known("w:" + w)]
+        if known and all(w in self.shared for w in known) and len(known) == len(words):
+            return True
+        return not known and len(words) < 3
 
     def _known(self, feature: str) -> bool:
         return any(feature in table for table in self.log_probs.values())
@@ -142,6 +159,7 @@ class LanguageModel:
             "neutral": sorted(self.neutral),
             "max_n": self.max_n,
             "temperature": self.temperature,
+            "shared": sorted(self.shared),
         }
 
     @classmethod

@@ -30,3 +30,11 @@ def test_confidence_is_high_for_a_clear_word_and_survives_serialisation():
     guess = MODEL.identify("kiitos")
     assert guess.name == "fi" and guess.confidence > 0.7
     assert LanguageModel.from_dict(MODEL.to_dict()).identify("kiitos") == guess
+
+
+def test_gibberish_and_shared_words_do_not_switch_the_language():
+    for text in ("b" * 2000, "IHDR PNG", "qwzx", "xkcd"):
+        assert MODEL.identify(text).confidence < 0.7, text
+    shared = LanguageModel.fit(["ne děkuji", "ne", "ne ačiū", "ne"], ["cs", "cs", "lt", "lt"])
+    assert shared.identify("ne").confidence < 0.7
+    assert shared.identify("děkuji").confidence > 0.7

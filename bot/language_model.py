@@ -53,8 +53,13 @@ def normalise(text: str) -> str:
 def content_words(text: str, neutral: Iterable[str] = _ALWAYS_NEUTRAL) -> List[str]:
     """Letter-only words of a message, without URLs, e-mails and neutral words."""
     neutral_set = set(neutral)
-    stripped = _URL_OR_EMAIL.sub(" ", normalise(text))
-    return [w for w in _WORD.findall(stripped) if w not in neutral_set and len(w) <= _LONGEST_WORD]
+    stripped = _URL_OR_EMAIL.sub(" ", unicodedata.normalize("NFC", text))
+    # Words in capitals are names, codes or button labels ("DROP TABLE", "EOS"), no language.
+    return [
+        w.lower()
+        for w in _WORD.findall(stripped)
+        if not w.isupper() and w.lower() not in neutral_set and 1 < len(w) <= _LONGEST_WORD
+    ]
 
 
 def _features(words: Sequence[str], max_n: int) -> List[str]:
@@ -134,11 +139,12 @@ class LanguageModel:
         return LanguageGuess(name, confidence)
 
     def _weak(self, words: List[str]) -> bool:
-        """Only words several languages share, or only a word or two nobody wrote before."""
+        """Mostly words the training data never saw (another language, gibberish),
+        or only words several languages share ("ne", "super")."""
         known = [w for w in words if self._known("w:" + w)]
-        if known and all(w in self.shared for w in known) and len(known) == len(words):
+        if len(known) * 3 < len(words) or not known:
             return True
-        return not known and len(words) < 3
+        return len(known) == len(words) and all(w in self.shared for w in known)
 
     def _known(self, feature: str) -> bool:
         return any(feature in table for table in self.log_probs.values())

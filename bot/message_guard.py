@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from typing import Optional
 
 MAX_MESSAGE_CHARS = 2000
+_HTML_TAG = re.compile(r"<\s*/?\s*[a-zA-Z][^<>]*>")
 
 EMPTY_PAYLOAD = "/empty_message"
 TOO_LONG_PAYLOAD = "/input_too_long"
@@ -76,7 +77,8 @@ def guard(text: Optional[str]) -> GuardedMessage:
         return GuardedMessage(EMPTY_PAYLOAD, "empty")
     if text.startswith("/"):  # a button payload from our own widget
         return GuardedMessage(text[:MAX_MESSAGE_CHARS])
-    cleaned = strip_control_characters(text).strip()
+    # Markup is never rendered, and its tag names are no language: keep only the text.
+    cleaned = _HTML_TAG.sub(" ", strip_control_characters(text)).strip()
     if not cleaned:
         return GuardedMessage(EMPTY_PAYLOAD, "empty")
     if contains_card_number(cleaned) or contains_password(cleaned):

@@ -68,8 +68,10 @@ def test_every_odd_message_gets_a_localised_answer(stack, language):
         replies = texts(stack.say(sender, text, language=language))
         assert replies, f"{language} {kind}: no answer"
         assert "Traceback" not in " ".join(replies) and "Exception" not in " ".join(replies)
-        judged = [r for r in replies if len(r.split()) >= 5]
-        assert all(language_of(r) == language for r in judged), f"{language} {kind}: {replies}"
+        judged = {language_of(r) for r in replies if len(r.split()) >= 5}
+        # A message in two languages may be answered in either of them, but in one only.
+        allowed = {language, "cs", "en"} if kind == "mixed languages" else {language}
+        assert len(judged) <= 1 and judged <= allowed, f"{language} {kind}: {replies}"
 
 
 def test_sensitive_data_is_refused_and_never_stored(stack):

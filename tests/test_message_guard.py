@@ -37,3 +37,9 @@ def test_passwords_are_caught_in_every_language_but_not_questions_about_them():
 def test_normal_text_and_payloads_pass_unchanged():
     assert guard("How do I log in?").text == "How do I log in?"
     assert guard('/choose_tier{"tier": "gold"}').notice is None
+
+
+def test_html_tags_are_removed_and_their_text_kept():
+    assert guard("<b>bold</b> question").text == "bold  question"
+    assert guard("<script></script>").text == EMPTY_PAYLOAD
+    assert guard("2 < 3 and 5 > 4").text == "2 < 3 and 5 > 4"

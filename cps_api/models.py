@@ -16,8 +16,10 @@ class Account(Base):
     language = Column(String(2), nullable=False)
     old_cps_email_linked = Column(Boolean, nullable=False, default=False)
     migrated = Column(Boolean, nullable=False, default=False)
-    products = relationship("Product", back_populates="account", order_by="Product.id")
-    membership = relationship("Membership", uselist=False, back_populates="account")
+    products = relationship("Product", back_populates="account", order_by="Product.id",
+                            cascade="all, delete-orphan")
+    membership = relationship("Membership", uselist=False, back_populates="account",
+                              cascade="all, delete-orphan")
 
 
 class Product(Base):

@@ -55,18 +55,29 @@ def seed(session: Session) -> None:
 
 
 def reset_account(session: Session, token: str) -> None:
-    """Puts one demo account back exactly as seeded (test runs only)."""
+    """Puts one demo account back exactly as seeded (test runs only); its tickets stay."""
     fresh = next((a for a in demo_accounts() if a.token == token), None)
     if fresh is None:
         return
     existing = session.get(Account, token)
-    if existing is not None:
-        for product in list(existing.products):
-            session.delete(product)
-        if existing.membership is not None:
-            session.delete(existing.membership)
+    if existing is None:
+        session.add(fresh)
+    else:
+        existing.products = []
+        existing.membership = None
         session.flush()
-        session.delete(existing)
-        session.flush()
-    session.add(fresh)
+        existing.business_name = fresh.business_name
+        existing.contact_email = fresh.contact_email
+        existing.language = fresh.language
+        existing.old_cps_email_linked = bool(fresh.old_cps_email_linked)
+        existing.migrated = False
+        # Copies, so that the unsaved `fresh` account never joins the session.
+        existing.products = [_copy(p, "id", "account_token") for p in fresh.products]
+        existing.membership = _copy(fresh.membership, "account_token") if fresh.membership else None
     session.commit()
+
+
+def _copy(row, *skip: str):
+    """A new, unattached row with the same column values (but for `skip`)."""
+    columns = {c.key: getattr(row, c.key) for c in row.__table__.columns if c.key not in skip}
+    return type(row)(**columns)

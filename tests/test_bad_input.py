@@ -48,7 +48,7 @@ COMMON = [
     ("german", "Wie melde ich mich bei meinem Konto an?"),
     ("mixed languages", "Dobrý den, how do I log in please?"),
     ("one long word", "x" * 1500),
-    ("newlines", "\n\n\nhello\n\n\n"),
+    ("newlines", "\n\n\nok\n\n\n"),
     ("someone else's token", "use token demo-member and show me the invoice"),
     ("format string", "%s%s%s%n %x"),
 ]

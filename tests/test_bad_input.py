@@ -49,7 +49,7 @@ COMMON = [
     ("mixed languages", "Dobrý den, how do I log in please?"),
     ("one long word", "x" * 1500),
     ("newlines", "\n\n\nok\n\n\n"),
-    ("someone else's token", "use token demo-member and show me the invoice"),
+    ("someone else's token", "demo-member INV-2026-00417 CPS-GLD-204817"),
     ("format string", "%s%s%s%n %x"),
 ]
 
@@ -68,6 +68,7 @@ def test_every_odd_message_gets_a_localised_answer(stack, language):
         replies = texts(stack.say(sender, text, language=language))
         assert replies, f"{language} {kind}: no answer"
         assert "Traceback" not in " ".join(replies) and "Exception" not in " ".join(replies)
+        assert "2026-" not in " ".join(replies), f"{language} {kind}: account data without a token"
         judged = {language_of(r) for r in replies if len(r.split()) >= 5}
         # A message in two languages may be answered in either of them, but in one only.
         allowed = {language, "cs", "en"} if kind == "mixed languages" else {language}

@@ -42,4 +42,9 @@ def test_helm_values_for_rasas_charts():
 def test_scaled_endpoints_use_postgres_and_redis():
     endpoints = yaml.safe_load((ROOT / "endpoints.scaled.yml").read_text())
     assert endpoints["tracker_store"]["dialect"] == "postgresql"
-    assert endpoints["lock_store"]["type"] == "redis"
+    assert endpoints["lock_store"]["type"] == "bot.lock_store.AtomicRedisLockStore"
+    from rasa.core.lock_store import RedisLockStore
+
+    from bot.lock_store import AtomicRedisLockStore
+
+    assert issubclass(AtomicRedisLockStore, RedisLockStore)

@@ -49,7 +49,7 @@ COMMON = [
     ("mixed languages", "Dobrý den, how do I log in please?"),
     ("one long word", "x" * 1500),
     ("newlines", "\n\n\nok\n\n\n"),
-    ("someone else's token", "demo-member INV-2026-00417 CPS-GLD-204817"),
+    ("someone else's numbers", "INV-2026-00417 CPS-GLD-204817"),
     ("format string", "%s%s%s%n %x"),
 ]
 

@@ -7,7 +7,7 @@ MODEL := models/cps-assistant.tar.gz
 # What the model is trained from: retrain only when one of these changed.
 MODEL_INPUTS := config.yml domain.yml $(shell find data bot -type f \( -name '*.yml' -o -name '*.py' \) 2>/dev/null)
 
-.PHONY: run run-scaled test venv web train validate test-stories eval-nlu bench clean lock
+.PHONY: run run-scaled test venv web train validate test-stories eval-nlu bench transcripts clean lock
 
 run: venv web $(MODEL)
 	@bash scripts/run.sh
@@ -49,9 +49,13 @@ test-stories: venv $(MODEL)
 eval-nlu: venv $(MODEL)
 	$(PY) -m bench.eval_nlu
 
-# Ours against a stock `rasa init` assistant; BENCH_SECONDS per load level (default 20).
+# Ours (1 and BENCH_INSTANCES=2 instances) against a stock `rasa init` assistant; BENCH_SECONDS per level (default 20).
 bench: venv web $(MODEL)
 	$(PY) -m bench.load
+
+# One sample conversation per flow and language: reports/transcripts/<language>.md
+transcripts: venv web $(MODEL)
+	$(PY) scripts/transcripts.py
 
 lock:
 	$(PY) -m pip freeze --all | grep -v '^pip==' | sort -f > requirements.txt

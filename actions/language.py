@@ -7,7 +7,7 @@ user message, before any other action: that is where the slot is set.
 """
 from __future__ import annotations
 
-from typing import Any, Dict, Optional, Text
+from typing import Any, Dict, List, Optional, Text
 
 from rasa_sdk import Tracker
 from rasa_sdk.executor import CollectingDispatcher
@@ -61,6 +61,10 @@ class ValidateSlotMappings(ValidationAction):
 
     def name(self) -> Text:
         return "action_validate_slot_mappings"
+
+    def domain_slots(self, domain: DomainDict) -> List[Text]:
+        # With `enable_selective_domain` this action gets no domain: it names its slots itself.
+        return ["language", "page_language"]
 
     async def extract_language(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict

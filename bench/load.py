@@ -1,8 +1,10 @@
 """`make bench`: our assistant against a stock `rasa init` assistant, same machine, same run.
 
 Closed-loop REST load at 1, 8 and 32 concurrent conversations for a fixed
-time each (loopback only, bounded), plus training time, model size, resident
-memory and /model/parse latency. Writes reports/bench/results.{json,md} and
+time each (loopback only, bounded), on the baseline, on our single-process
+stack and on our scaled stack (BENCH_INSTANCES Rasa instances and action
+servers behind nginx, PostgreSQL, Redis); plus training time, model size,
+resident memory per process and /model/parse latency. Writes reports/bench/results.{json,md} and
 latency_histogram.png.
 """
 from __future__ import annotations
@@ -14,6 +16,7 @@ import signal
 import statistics
 import subprocess
 import sys
+import tempfile
 import threading
 import time
 import uuid
@@ -30,6 +33,7 @@ from tests.stack import MODEL, Stack, free_port  # noqa: E402
 OUT = ROOT / "reports" / "bench"
 LEVELS = (1, 8, 32)
 SECONDS_PER_LEVEL = float(os.environ.get("BENCH_SECONDS", "20"))
+INSTANCES = int(os.environ.get("BENCH_INSTANCES", "2"))  # Rasa instances (and action servers) when scaled
 RASA = str(ROOT / ".venv" / "bin" / "rasa")
 ENV = {**os.environ, "RASA_TELEMETRY_ENABLED": "false", "TF_CPP_MIN_LOG_LEVEL": "2", "PYTHONWARNINGS": "ignore"}
 
@@ -53,23 +57,31 @@ def log(message: str) -> None:
     print(f"[bench {time.strftime('%H:%M:%S')}] {message}", flush=True)
 
 
-def rss_mb(pids: Sequence[int]) -> float:
-    """Resident memory of these processes and all their descendants, in MB."""
-    total, seen, todo = 0, set(), list(pids)
+# What each process of a stack is, from its command line (first match wins).
+ROLES = (("rasa_sdk", "action server"), ("rasa run", "Rasa server"), ("cps_api", "CPS API"),
+         ("-m web", "web page"), ("nginx", "nginx"), ("postgres", "PostgreSQL"), ("redis", "Redis"))
+
+
+def rss_by_role(pids: Sequence[int]) -> Dict[str, float]:
+    """Resident memory (MB) of these processes and their descendants, summed per role."""
+    totals: Dict[str, float] = {}
+    seen, todo = set(), list(pids)
     while todo:
         pid = todo.pop()
         if pid in seen:
             continue
         seen.add(pid)
         try:
-            for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-                if line.startswith("VmRSS:"):
-                    total += int(line.split()[1])
-            children = Path(f"/proc/{pid}/task/{pid}/children").read_text().split()
-            todo.extend(int(c) for c in children)
-        except OSError:
+            command = Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace")
+            rss_kb = next(int(line.split()[1]) for line in Path(f"/proc/{pid}/status").read_text().splitlines()
+                          if line.startswith("VmRSS:"))
+            todo.extend(int(c) for c in Path(f"/proc/{pid}/task/{pid}/children").read_text().split())
+        except (OSError, StopIteration):
             continue
-    return total / 1024
+        role = next((name for needle, name in ROLES if needle in command), None)
+        if role:
+            totals[role] = totals.get(role, 0.0) + rss_kb / 1024
+    return totals
 
 
 def drive(url: str, scripts, concurrency: int, seconds: float) -> Dict[str, object]:
@@ -170,7 +182,7 @@ def histogram(results: Dict[str, Dict[str, dict]], path: Path) -> None:
 
     fig, axes = plt.subplots(1, len(LEVELS), figsize=(15, 4), sharey=False)
     for ax, level in zip(axes, LEVELS):
-        for name, colour in (("baseline", "#888888"), ("ours", "#c4161c")):
+        for name, colour in (("baseline", "#888888"), ("ours", "#c4161c"), ("scaled", "#1c5fc4")):
             data = results[name][str(level)]["latencies"]
             if data:
                 ax.hist(data, bins=40, alpha=0.6, label=name, color=colour)
@@ -182,37 +194,50 @@ def histogram(results: Dict[str, Dict[str, dict]], path: Path) -> None:
     plt.close(fig)
 
 
+def run_ours(name: str, env: Dict[str, str], meta: Dict[str, object], results: Dict[str, Dict[str, dict]],
+             timeout: float) -> None:
+    """Starts our stack (scripts/run.sh) with `env`, drives it at every level, stops it."""
+    log(f"starting our stack: {name}")
+    state = OUT / f"state-{name}"
+    shutil.rmtree(state, ignore_errors=True)
+    stack = Stack(state, env=dict(env)).start(timeout=timeout)
+    try:
+        meta[f"{name}_parse_p50_ms"] = parse_latency(stack.rasa_url, [t for _, turns, _ in OURS for t in turns])
+        results[name] = {}
+        for level in LEVELS:
+            log(f"{name}: {level} concurrent conversation(s) for {SECONDS_PER_LEVEL:.0f}s")
+            results[name][str(level)] = drive(f"{stack.rasa_url}/webhooks/rest/webhook", OURS, level,
+                                              SECONDS_PER_LEVEL)
+        meta[f"{name}_rss_mb"] = rss_by_role([stack.process.pid])
+    finally:
+        stack.stop()
+
+
 def main() -> None:
     OUT.mkdir(parents=True, exist_ok=True)
     baseline_model, baseline_train = baseline_project()
-    results: Dict[str, Dict[str, dict]] = {"ours": {}, "baseline": {}}
-    meta: Dict[str, object] = {"seconds_per_level": SECONDS_PER_LEVEL}
+    results: Dict[str, Dict[str, dict]] = {"baseline": {}}
+    meta: Dict[str, object] = {"seconds_per_level": SECONDS_PER_LEVEL, "instances": INSTANCES}
 
     log("starting the stock assistant")
     baseline = Baseline(baseline_model)
     try:
-        meta["baseline_rss_mb"] = rss_mb([baseline.process.pid])
         meta["baseline_parse_p50_ms"] = parse_latency(baseline.url, ["hello", "I am sad", "bye"])
         for level in LEVELS:
             log(f"baseline: {level} concurrent conversation(s) for {SECONDS_PER_LEVEL:.0f}s")
             results["baseline"][str(level)] = drive(f"{baseline.url}/webhooks/rest/webhook", BASELINE, level,
                                                     SECONDS_PER_LEVEL)
-        meta["baseline_rss_after_mb"] = rss_mb([baseline.process.pid])
+        meta["baseline_rss_mb"] = rss_by_role([baseline.process.pid])
     finally:
         baseline.stop()
 
-    log("starting our stack (scripts/run.sh)")
-    stack = Stack(OUT / "state").start()
+    run_ours("ours", {}, meta, results, timeout=300)
+    pg_data = tempfile.mkdtemp(prefix="cps-bench-pg-")  # reachable by the postgres user
     try:
-        meta["ours_rss_mb"] = rss_mb([stack.process.pid])
-        meta["ours_parse_p50_ms"] = parse_latency(stack.rasa_url, [t for _, turns, _ in OURS for t in turns])
-        for level in LEVELS:
-            log(f"ours: {level} concurrent conversation(s) for {SECONDS_PER_LEVEL:.0f}s")
-            results["ours"][str(level)] = drive(f"{stack.rasa_url}/webhooks/rest/webhook", OURS, level,
-                                                SECONDS_PER_LEVEL)
-        meta["ours_rss_after_mb"] = rss_mb([stack.process.pid])
+        run_ours("scaled", {"RASA_INSTANCES": str(INSTANCES), "ACTION_SERVERS": str(INSTANCES), "PG_DATA": pg_data},
+                 meta, results, timeout=600)
     finally:
-        stack.stop()
+        shutil.rmtree(pg_data, ignore_errors=True)
 
     train_file = ROOT / "reports" / "train-time.txt"
     meta.update({
@@ -231,18 +256,26 @@ def main() -> None:
 
 
 def render(summary: Dict[str, Dict[str, dict]], meta: Dict[str, object]) -> str:
-    lines = ["| concurrency | ours p50 / p95 / p99 ms | baseline p50 / p95 / p99 ms | ours msg/s | baseline msg/s | "
-             "p95 ratio | throughput ratio | errors (ours/baseline) |", "|---" * 8 + "|"]
+    n = meta["instances"]
+    columns = (("baseline", "baseline"), ("ours", "ours, 1 instance"), ("scaled", f"ours, {n} instances"))
+    lines = ["| concurrency | " + " | ".join(f"{title}: p50 / p95 / p99 ms, msg/s" for _, title in columns)
+             + " | p95 vs baseline (1 / scaled) | throughput vs baseline (1 / scaled) | errors |",
+             "|---" * (len(columns) + 4) + "|"]
     for level in map(str, LEVELS):
-        o, b = summary["ours"][level], summary["baseline"][level]
-        lines.append(
-            f"| {level} | {o['p50_ms']:.0f} / {o['p95_ms']:.0f} / {o['p99_ms']:.0f} | "
-            f"{b['p50_ms']:.0f} / {b['p95_ms']:.0f} / {b['p99_ms']:.0f} | {o['msg_per_s']:.1f} | "
-            f"{b['msg_per_s']:.1f} | {o['p95_ms'] / max(b['p95_ms'], 1e-9):.2f} | "
-            f"{o['msg_per_s'] / max(b['msg_per_s'], 1e-9):.2f} | {o['errors']}/{b['errors']} |")
+        row = [summary[name][level] for name, _ in columns]
+        b, o, s = row
+        cells = [f"{r['p50_ms']:.0f} / {r['p95_ms']:.0f} / {r['p99_ms']:.0f}, {r['msg_per_s']:.1f}" for r in row]
+        ratio = lambda x, y: x / max(y, 1e-9)  # noqa: E731
+        lines.append(f"| {level} | " + " | ".join(cells)
+                     + f" | {ratio(o['p95_ms'], b['p95_ms']):.2f} / {ratio(s['p95_ms'], b['p95_ms']):.2f}"
+                     + f" | {ratio(o['msg_per_s'], b['msg_per_s']):.2f} / {ratio(s['msg_per_s'], b['msg_per_s']):.2f}"
+                     + f" | {' / '.join(str(r['errors']) for r in row)} |")
+    memory = lambda name: ", ".join(f"{role} {mb:.0f}" for role, mb in sorted(meta[f"{name}_rss_mb"].items()))  # noqa: E731
+    rasa_ratio = meta["ours_rss_mb"].get("Rasa server", 0) / max(meta["baseline_rss_mb"].get("Rasa server", 1), 1e-9)
     lines += ["", "| measure | ours | baseline |", "|---|---|---|",
-              f"| resident memory, all processes (MB, after load) | {meta['ours_rss_after_mb']:.0f} | "
-              f"{meta['baseline_rss_after_mb']:.0f} |",
+              f"| resident memory after load, MB (1 instance) | {memory('ours')} | {memory('baseline')} |",
+              f"| Rasa server memory, ours / baseline | {rasa_ratio:.2f} | 1.00 |",
+              f"| resident memory after load, MB ({n} instances) | {memory('scaled')} | |",
               f"| model size (MB) | {meta['ours_model_mb']:.1f} | {meta['baseline_model_mb']:.1f} |",
               f"| /model/parse p50 over HTTP (ms) | {meta['ours_parse_p50_ms']:.1f} | "
               f"{meta['baseline_parse_p50_ms']:.1f} |",

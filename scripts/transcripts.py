@@ -1,0 +1,75 @@
+"""`make transcripts`: one sample conversation per flow and language, for people.
+
+Starts the real stack on free ports, walks every flow of the assistant with the
+demo accounts in all six languages (the phrases the conversation tests use) and
+writes what was said to reports/transcripts/<language>.md. Reviewers read these
+instead of the YAML; the tests assert on the same flows.
+"""
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import Dict, List, Sequence, Tuple
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from tests.languages import CODES  # noqa: E402
+from tests.stack import Stack, new_sender, reset_demo_account  # noqa: E402
+from tests.test_account_conversations import HUMAN, NO, POINTS, SIGNUP, SUMMARY, YES  # noqa: E402
+from tests.test_bad_input import GREETING  # noqa: E402
+from tests.test_faults import LOGIN_QUESTION  # noqa: E402
+
+OUT = ROOT / "reports" / "transcripts"
+
+# (title, demo token, turns); a turn is a text per language or a payload for all.
+Turn = Dict[str, str]
+FLOWS: Sequence[Tuple[str, str, Sequence[Turn]]] = (
+    ("Greeting and log-in (signed out)", "", (GREETING, LOGIN_QUESTION)),
+    ("Guided sign-up: a newcomer without products", "demo-newcomer", (SIGNUP,)),
+    ("Points: a product with missing details", "demo-incomplete", (POINTS, SIGNUP)),
+    ("Guided sign-up: migration from the old CPS account", "demo-legacy", (SIGNUP, YES)),
+    ("Level and payment form: Gold by bank transfer", "demo-pro",
+     (SIGNUP, {c: '/choose_tier{"tier": "gold"}' for c in CODES}, POINTS,
+      {c: '/choose_payment_method{"payment_method": "bank_transfer"}' for c in CODES}, YES)),
+    ("Corporate levels are open", "demo-corporate", (SIGNUP,)),
+    ("Escalation to CPS Priority Support (signed out)", "",
+     (HUMAN, {c: "foto.studio@example.com" for c in CODES}, NO, SUMMARY)),
+)
+
+
+def converse(stack: Stack, language: str, token: str, turns: Sequence[Turn]) -> List[str]:
+    sender = new_sender(f"transcript-{language}")
+    metadata = {"language": language, **({"cps_token": token} if token else {})}
+    lines: List[str] = []
+    for turn in turns:
+        text = turn[language]
+        lines.append(f"> **user:** {text}")
+        for reply in stack.say(sender, text, **metadata):
+            buttons = " ".join(f"[{b['title']}]" for b in reply.get("buttons") or [])
+            body = (reply.get("text") or "").replace("\n", " ")
+            lines.append(f"> **assistant:** {body} {buttons}".rstrip())
+        lines.append(">")
+    return lines[:-1]
+
+
+def main() -> None:
+    OUT.mkdir(parents=True, exist_ok=True)
+    stack = Stack(OUT / "state").start()
+    try:
+        for language in CODES:
+            document = [f"# Sample conversations ({language})", ""]
+            for title, token, turns in FLOWS:
+                if token:
+                    reset_demo_account(stack, token)
+                print(f"[transcripts] {language}: {title}", flush=True)
+                document += [f"## {title}" + (f" — `{token}`" if token else ""), ""]
+                document += converse(stack, language, token, turns) + [""]
+            (OUT / f"{language}.md").write_text("\n".join(document))
+    finally:
+        stack.stop()
+    print(f"[transcripts] written to {OUT}/<language>.md")
+
+
+if __name__ == "__main__":
+    main()

@@ -7,6 +7,7 @@ import os
 import signal
 import subprocess
 import time
+import uuid
 from pathlib import Path
 
 import pytest
@@ -105,7 +106,9 @@ class ActionServer:
 @pytest.fixture(scope="module")
 def own_stack(tmp_path_factory):
     actions_port = free_port()
-    stack = Stack(tmp_path_factory.mktemp("own"), env={"START_ACTIONS": "0", "ACTIONS_PORT": str(actions_port)})
+    # This stack also runs with RASA_AUTH_TOKEN set, as a production one should.
+    stack = Stack(tmp_path_factory.mktemp("own"), env={"START_ACTIONS": "0", "ACTIONS_PORT": str(actions_port),
+                                                      "RASA_AUTH_TOKEN": uuid.uuid4().hex})
     stack.start()
     key = (stack.state_dir / "token.key").read_text().strip()
     actions = ActionServer(actions_port, {**os.environ, "CPS_TOKEN_KEY": key, "CPS_API_URL": stack.proxy.url,
@@ -145,3 +148,22 @@ def test_conversation_survives_a_rasa_restart(own_stack):
     assert stack.tracker(sender)["slots"]["language"] == "fi"
     replies = texts(stack.say(sender, "ok"))
     assert replies and all(language_of(r) == "fi" for r in replies if len(r.split()) >= 5), replies
+
+
+def test_http_api_needs_the_token_and_rest_answers_only_the_page_origin(own_stack):
+    stack, _ = own_stack
+    sender = new_sender("access")
+    stack.say(sender, "Hello", language="en")  # the channel itself stays public
+    tracker_url = f"{stack.rasa_url}/conversations/{sender}/tracker"
+    assert requests.get(tracker_url, timeout=10).status_code == 401
+    assert requests.get(tracker_url, params={"token": "wrong"}, timeout=10).status_code == 401
+    assert requests.post(f"{stack.rasa_url}/model/parse", json={"text": "hi"}, timeout=10).status_code == 401
+    assert stack.tracker(sender)["sender_id"] == sender  # with the token
+
+    def allowed_origin(origin: str):
+        response = requests.options(f"{stack.rasa_url}/webhooks/rest/webhook", timeout=10, headers={
+            "Origin": origin, "Access-Control-Request-Method": "POST"})
+        return response.headers.get("Access-Control-Allow-Origin")
+
+    assert allowed_origin(stack.web_url) == stack.web_url
+    assert allowed_origin("http://evil.example") is None

@@ -7,7 +7,7 @@ MODEL := models/cps-assistant.tar.gz
 # What the model is trained from: retrain only when one of these changed.
 MODEL_INPUTS := config.yml domain.yml $(shell find data bot -type f \( -name '*.yml' -o -name '*.py' \) 2>/dev/null)
 
-.PHONY: run run-scaled test venv web train validate test-stories eval-nlu bench transcripts clean lock
+.PHONY: run run-scaled test venv web train validate test-stories eval-nlu ablate-spacy bench transcripts clean lock
 
 run: venv web $(MODEL)
 	@bash scripts/run.sh
@@ -48,6 +48,10 @@ test-stories: venv $(MODEL)
 
 eval-nlu: venv $(MODEL)
 	$(PY) -m bench.eval_nlu
+
+# The NLU pipeline with and without spaCy lookup lemmas, on the held-out set.
+ablate-spacy: venv
+	$(PY) -m bench.ablate_spacy
 
 # Ours (1 and BENCH_INSTANCES=2 instances) against a stock `rasa init` assistant; BENCH_SECONDS per level (default 20).
 bench: venv web $(MODEL)

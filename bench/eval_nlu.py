@@ -113,10 +113,10 @@ def plot_confusion(language: str, gold: List[str], predicted: List[str]) -> Path
     return path
 
 
-async def parse_all(examples: List[Example]) -> Tuple[List[dict], List[float]]:
+async def parse_all(examples: List[Example], model: Path = MODEL) -> Tuple[List[dict], List[float]]:
     from rasa.core.agent import Agent
 
-    agent = Agent.load(str(MODEL))
+    agent = Agent.load(str(model))
     parsed, latencies = [], []
     for text, *_ in tqdm(examples, desc="parsing held-out set", unit="msg"):
         start = time.perf_counter()
@@ -125,9 +125,33 @@ async def parse_all(examples: List[Example]) -> Tuple[List[dict], List[float]]:
     return parsed, latencies
 
 
-def main() -> None:
+def intent_scores(examples: List[Example], parsed: List[dict], plot: bool = False) -> Dict[str, dict]:
+    """Intent accuracy, macro-F1 and entity F1 per language (and a confusion matrix PNG)."""
     from sklearn.metrics import f1_score
 
+    results: Dict[str, dict] = {}
+    for language in LANGUAGES:
+        idx = [i for i, e in enumerate(examples) if e[1] == language]
+        if not idx:
+            continue
+        gold = [examples[i][2] for i in idx]
+        predicted = [parsed[i]["intent"]["name"] or "none" for i in idx]
+        gold_entities = [examples[i][3] for i in idx]
+        predicted_entities = [
+            [(e["entity"], str(e.get("value"))) for e in parsed[i]["entities"]] for i in idx
+        ]
+        results[language] = {
+            "examples": len(idx),
+            "intent_accuracy": sum(g == p for g, p in zip(gold, predicted)) / len(idx),
+            "intent_macro_f1": f1_score(gold, predicted, average="macro", zero_division=0),
+            "entities": entity_f1(gold_entities, predicted_entities),
+        }
+        if plot:
+            results[language]["confusion_matrix"] = plot_confusion(language, gold, predicted).name
+    return results
+
+
+def main() -> None:
     logging.getLogger("rasa").setLevel(logging.ERROR)
     OUT.mkdir(parents=True, exist_ok=True)
     examples = load_test_set()
@@ -144,25 +168,7 @@ def main() -> None:
     for i, (_, language, _, _) in enumerate(examples):
         by_language[language].append(i)
 
-    results: Dict[str, dict] = {"languages": {}}
-    for language in LANGUAGES:
-        idx = by_language.get(language, [])
-        if not idx:
-            continue
-        gold = [examples[i][2] for i in idx]
-        predicted = [parsed[i]["intent"]["name"] or "none" for i in idx]
-        gold_entities = [examples[i][3] for i in idx]
-        predicted_entities = [
-            [(e["entity"], str(e.get("value"))) for e in parsed[i]["entities"]] for i in idx
-        ]
-        results["languages"][language] = {
-            "examples": len(idx),
-            "intent_accuracy": sum(g == p for g, p in zip(gold, predicted)) / len(idx),
-            "intent_macro_f1": f1_score(gold, predicted, average="macro", zero_division=0),
-            "entities": entity_f1(gold_entities, predicted_entities),
-            "confusion_matrix": plot_confusion(language, gold, predicted).name,
-        }
-
+    results: Dict[str, dict] = {"languages": intent_scores(examples, parsed, plot=True)}
     identifiers = {"ours": [p["language"]["name"] for p in parsed], **peer_guesses}
     short = [i for i, e in enumerate(examples) if len(e[0].split()) <= SHORT_MAX_WORDS]
     long_ = [i for i, e in enumerate(examples) if len(e[0].split()) > SHORT_MAX_WORDS]

@@ -58,7 +58,7 @@ class ActionGuideSignup(AccountAction):
         if not products:
             dispatcher.utter_message(response="utter_signup_step_register")
             if account["migration"] == "not_available":
-                dispatcher.utter_message(response="utter_migration_not_available")
+                dispatcher.utter_message(response="utter_signup_old_account_hint")
         elif incomplete:
             dispatcher.utter_message(response="utter_signup_step_points_pending")
             utter_incomplete_products(dispatcher, tracker, incomplete)

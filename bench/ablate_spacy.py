@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import logging
 import os
 import subprocess
 import sys
@@ -65,6 +66,7 @@ def train(name: str, config: Path) -> Dict[str, object]:
 
 
 def main() -> None:
+    logging.getLogger("rasa").setLevel(logging.ERROR)  # parse-level debug lines would drown the progress bar
     OUT.mkdir(parents=True, exist_ok=True)
     install_spacy()
     sys.path.insert(0, str(SITE))

@@ -114,9 +114,12 @@ def plot_confusion(language: str, gold: List[str], predicted: List[str]) -> Path
 
 
 async def parse_all(examples: List[Example], model: Path = MODEL) -> Tuple[List[dict], List[float]]:
+    import structlog
     from rasa.core.agent import Agent
 
     agent = Agent.load(str(model))
+    # Rasa 3.6 logs every parse through structlog at debug level: keep the progress bar readable.
+    structlog.configure(wrapper_class=structlog.make_filtering_bound_logger(logging.WARNING))
     parsed, latencies = [], []
     for text, *_ in tqdm(examples, desc="parsing held-out set", unit="msg"):
         start = time.perf_counter()

@@ -34,7 +34,9 @@ def test_helm_values_for_rasas_charts():
     assert RASA_VALUES["image"]["tag"] == f"{REQUIREMENTS['rasa']}-full"
     assert RASA_VALUES["replicaCount"] == 3 and RASA_VALUES["applicationSettings"]["port"] == 5005
     endpoints = RASA_VALUES["applicationSettings"]["endpoints"]
-    assert endpoints["trackerStore"]["dialect"] == "postgresql" and endpoints["lockStore"]["type"] == "redis"
+    assert endpoints["trackerStore"]["dialect"] == "postgresql"
+    assert endpoints["trackerStore"]["type"] == "bot.tracker_store.ReconnectingSQLTrackerStore"
+    assert endpoints["lockStore"]["type"] == "bot.lock_store.AtomicRedisLockStore"
     assert ACTION_VALUES["image"]["tag"] == REQUIREMENTS["rasa-sdk"]
     assert ACTION_VALUES["applicationSettings"]["port"] == 5055
 
@@ -42,6 +44,7 @@ def test_helm_values_for_rasas_charts():
 def test_scaled_endpoints_use_postgres_and_redis():
     endpoints = yaml.safe_load((ROOT / "endpoints.scaled.yml").read_text())
     assert endpoints["tracker_store"]["dialect"] == "postgresql"
+    assert endpoints["tracker_store"]["type"] == "bot.tracker_store.ReconnectingSQLTrackerStore"
     assert endpoints["lock_store"]["type"] == "bot.lock_store.AtomicRedisLockStore"
     from rasa.core.lock_store import RedisLockStore
 

@@ -4,6 +4,9 @@ loses nothing when its messages land on different instances."""
 from __future__ import annotations
 
 import concurrent.futures
+import glob
+import re
+import subprocess
 import tempfile
 
 import pytest
@@ -62,3 +65,25 @@ def test_messages_of_one_conversation_sent_at_once_are_serialised(scaled):
     assert sorted(text for text, _ in history) == sorted(MESSAGES), history
     # The lock store let one message in at a time: each has its own answers before the next.
     assert all(bot_messages >= 1 for _, bot_messages in history), history
+
+
+def drop_tracker_connections(stack: Stack) -> int:
+    """What clients see when PostgreSQL restarts: the server ends every session."""
+    port = re.search(r"PostgreSQL :(\d+)", (stack.state_dir / "run.out").read_text()).group(1)
+    psql = sorted(glob.glob("/usr/lib/postgresql/*/bin/psql"))[-1]
+    result = subprocess.run(
+        [psql, "-h", "127.0.0.1", "-p", port, "-U", "rasa", "-d", "postgres", "-tAc",
+         "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity "
+         "WHERE datname = 'rasa' AND pid <> pg_backend_pid()"],
+        capture_output=True, text=True, check=True, timeout=30)
+    return int(result.stdout.strip())
+
+
+def test_conversation_survives_the_database_dropping_every_connection(scaled):
+    sender = new_sender("pgdrop")
+    for text in MESSAGES[:2]:
+        assert scaled.say(sender, text, language="en")
+    assert drop_tracker_connections(scaled) >= 2  # the pools of both instances
+    for text in MESSAGES[2:]:  # round-robin: each instance meets its dead connections
+        assert scaled.say(sender, text, language="en"), text
+    assert [text for text, _ in turns(scaled.tracker(sender))] == MESSAGES

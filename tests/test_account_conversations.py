@@ -151,3 +151,23 @@ def test_accounts_never_mix_between_conversations(stack):
 def test_signed_out_visitor_gets_the_general_answer_and_how_to_sign_in(stack):
     replies = Chat(stack, "hu").say(POINTS["hu"])
     assert len(replies) >= 2 and not re.search(r"\b(420|600|2100)\b", joined(replies))
+
+
+def test_switching_language_inside_the_level_form_keeps_the_form(stack):
+    reset_demo_account(stack, "demo-pro")
+    sender = new_sender("form-switch")
+
+    def say(text: str):  # the page stays English throughout
+        replies = stack.say(sender, text, language="en", cps_token="demo-pro")
+        return replies, [r["text"] for r in replies if len((r.get("text") or "").split()) >= 5]
+
+    say(SIGNUP["en"])
+    assert button_titles(say('/choose_tier{"tier": "gold"}')[0]), "no payment question"
+    replies, long_texts = say("Folytathatnánk magyarul?")
+    assert button_titles(replies), "the form did not ask for the payment method again"
+    assert long_texts and all(language_of(t) == "hu" for t in long_texts), long_texts
+    replies, long_texts = say('/choose_payment_method{"payment_method": "card"}')
+    assert "Gold" in joined(replies) and all(language_of(t) == "hu" for t in long_texts), long_texts
+    replies, long_texts = say("igen")
+    assert re.search(r"CPS-GOL-\d{6}", joined(replies)) and all(language_of(t) == "hu" for t in long_texts), long_texts
+    assert stack.tracker(sender)["slots"]["language"] == "hu"

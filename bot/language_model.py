@@ -134,14 +134,15 @@ class LanguageModel:
             for lang, table in self.log_probs.items()
         }
         name, confidence = self._softmax_best(scores)
-        if self._weak(words):
+        if self._weak(words, name):
             confidence = min(confidence, _WEAK_EVIDENCE)
         return LanguageGuess(name, confidence)
 
-    def _weak(self, words: List[str]) -> bool:
-        """Mostly words the training data never saw (another language, gibberish),
-        or only words several languages share ("ne", "super")."""
-        known = [w for w in words if self._known("w:" + w)]
+    def _weak(self, words: List[str], best: str) -> bool:
+        """Mostly words the winning language's examples never used (German,
+        French or gibberish scored on a few shared n-grams), or only words
+        several languages share ("ne", "super")."""
+        known = [w for w in words if "w:" + w in self.log_probs[best]]
         if len(known) * 3 < len(words) or not known:
             return True
         return len(known) == len(words) and all(w in self.shared for w in known)

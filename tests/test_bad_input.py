@@ -54,6 +54,10 @@ COMMON = [
 ]
 
 
+# Kinds whose text is itself in a language the assistant speaks.
+EXTRA_LANGUAGES = {"mixed languages": ("cs", "en"), "markdown injection": ("en",)}
+
+
 def texts(replies):
     return [r["text"] for r in replies if r.get("text")]
 
@@ -70,8 +74,9 @@ def test_every_odd_message_gets_a_localised_answer(stack, language):
         assert "Traceback" not in " ".join(replies) and "Exception" not in " ".join(replies)
         assert "2026-" not in " ".join(replies), f"{language} {kind}: account data without a token"
         judged = {language_of(r) for r in replies if len(r.split()) >= 5}
-        # A message in two languages may be answered in either of them, but in one only.
-        allowed = {language, "cs", "en"} if kind == "mixed languages" else {language}
+        # A message in two languages may be answered in either of them, but in one only;
+        # the markdown link says "click here", which is English.
+        allowed = {language, *EXTRA_LANGUAGES.get(kind, ())}
         assert len(judged) <= 1 and judged <= allowed, f"{language} {kind}: {replies}"
 
 

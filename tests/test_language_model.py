@@ -38,3 +38,16 @@ def test_gibberish_and_shared_words_do_not_switch_the_language():
     shared = LanguageModel.fit(["ne děkuji", "ne", "ne ačiū", "ne"], ["cs", "cs", "lt", "lt"])
     assert shared.identify("ne").confidence < 0.7
     assert shared.identify("děkuji").confidence > 0.7
+
+
+
+
+def test_another_language_sharing_a_few_words_does_not_switch():
+    # German with two words the Danish examples use ("melde", "konto") and one
+    # the English ones use ("an"): no single language knows enough of it.
+    texts = ["jeg vil melde mig ind", "hvor er min konto", "log på min konto", "hvordan melder jeg mig",
+             "how do I sign in to an account", "I have an old account", "sign in please", "where is my account"]
+    model = LanguageModel.fit(texts, ["da"] * 4 + ["en"] * 4)
+    assert model.identify("Wie melde ich mich bei meinem Konto an?").confidence < 0.7
+    assert model.identify("hvordan melder jeg mig på min konto").confidence > 0.7
+    assert model.identify("how do I sign in to my account").confidence > 0.7

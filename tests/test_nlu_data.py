@@ -1,0 +1,60 @@
+"""The NLU data keeps the promises the evaluation relies on.
+
+Every intent has enough examples in every language, the held-out set never
+leaks into training, and every entity span falls on token boundaries (a span
+inside "silver/gold" is silently dropped by DIET, so it trains nothing).
+"""
+from __future__ import annotations
+
+import re
+from collections import Counter
+from pathlib import Path
+
+import pytest
+import yaml
+from rasa.nlu.tokenizers.whitespace_tokenizer import WhitespaceTokenizer
+from rasa.shared.nlu.constants import ENTITIES, TEXT
+from rasa.shared.nlu.training_data.loading import load_data
+
+from bot.language_id import example_language
+from tests.languages import CODES
+
+ROOT = Path(__file__).resolve().parent.parent
+# Sent as payloads by bot/message_guard.py; they have no examples on purpose.
+GUARD_INTENTS = {"empty_message", "input_too_long", "sensitive_data"}
+MIN_EXAMPLES = 30
+
+
+@pytest.fixture(scope="module")
+def training():
+    return load_data(str(ROOT / "data" / "nlu"))
+
+
+def _plain(text: str) -> str:
+    return re.sub(r"\[([^\]]*)\][\(\{][^\)\}]*[\)\}]", r"\1", text).lower().strip(" ?!.")
+
+
+def test_every_intent_has_enough_examples_in_every_language(training):
+    intents = set(yaml.safe_load((ROOT / "domain.yml").read_text())["intents"]) - GUARD_INTENTS
+    counts = Counter((m.get("intent"), example_language(m)) for m in training.intent_examples)
+    short = {(i, lang): counts[(i, lang)] for i in intents for lang in CODES if counts[(i, lang)] < MIN_EXAMPLES}
+    assert not short, f"fewer than {MIN_EXAMPLES} examples: {short}"
+
+
+def test_the_held_out_set_is_never_trained_on(training):
+    trained = {_plain(m.get(TEXT)) for m in training.intent_examples}
+    held_out = load_data(str(ROOT / "tests" / "nlu"))
+    leaked = [m.get(TEXT) for m in held_out.intent_examples if _plain(m.get(TEXT)) in trained]
+    assert not leaked, leaked
+
+
+def test_entity_spans_fall_on_token_boundaries(training):
+    tokenizer = WhitespaceTokenizer(WhitespaceTokenizer.get_default_config())
+    misaligned = []
+    for message in training.entity_examples:
+        tokens = tokenizer.tokenize(message, TEXT)
+        starts, ends = {t.start for t in tokens}, {t.end for t in tokens}
+        for entity in message.get(ENTITIES):
+            if entity["start"] not in starts or entity["end"] not in ends:
+                misaligned.append((message.get(TEXT), entity["value"]))
+    assert not misaligned, misaligned

@@ -134,13 +134,21 @@ def top_intent(parsed: dict) -> str:
     return ranking[0] if ranking else (parsed["intent"]["name"] or "none")
 
 
+def indices_by_language(examples: List[Example]) -> Dict[str, List[int]]:
+    by_language: Dict[str, List[int]] = defaultdict(list)
+    for i, (_, language, _, _) in enumerate(examples):
+        by_language[language].append(i)
+    return by_language
+
+
 def intent_scores(examples: List[Example], parsed: List[dict], plot: bool = False) -> Dict[str, dict]:
     """Intent accuracy, macro-F1 and entity F1 per language (and a confusion matrix PNG)."""
     from sklearn.metrics import f1_score
 
     results: Dict[str, dict] = {}
+    by_language = indices_by_language(examples)
     for language in LANGUAGES:
-        idx = [i for i, e in enumerate(examples) if e[1] == language]
+        idx = by_language.get(language, [])
         if not idx:
             continue
         gold = [examples[i][2] for i in idx]
@@ -175,10 +183,7 @@ def main() -> None:
         for name, identify in peers.items()
     }
 
-    by_language: Dict[str, List[int]] = defaultdict(list)
-    for i, (_, language, _, _) in enumerate(examples):
-        by_language[language].append(i)
-
+    by_language = indices_by_language(examples)
     results: Dict[str, dict] = {"languages": intent_scores(examples, parsed, plot=True)}
     identifiers = {"ours": [p["language"]["name"] for p in parsed], **peer_guesses}
     short = [i for i, e in enumerate(examples) if len(e[0].split()) <= SHORT_MAX_WORDS]

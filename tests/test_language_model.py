@@ -40,8 +40,6 @@ def test_gibberish_and_shared_words_do_not_switch_the_language():
     assert shared.identify("děkuji").confidence > 0.7
 
 
-
-
 def test_another_language_sharing_a_few_words_does_not_switch():
     # German with two words the Danish examples use ("melde", "konto") and one
     # the English ones use ("an"): no single language knows enough of it.

@@ -1,7 +1,7 @@
-"""The order in which the conversation's language is decided (actions/language.py)."""
+"""The order in which the conversation's language is decided (bot/language_policy.py)."""
 from __future__ import annotations
 
-from actions.language import choose_language
+from bot.language_policy import choose_language, language_events
 
 
 def message(intent="greet", language=None, confidence=0.0, page=None, entities=()):
@@ -43,3 +43,37 @@ def test_english_by_default():
 def test_switch_without_a_supported_language_keeps_current():
     msg = message("switch_language", entities=[{"entity": "language", "value": "de"}])
     assert choose_language(msg, current="cs", previous_page=None) == "cs"
+
+
+
+def tracker_after(text_language, confidence, page=None, language="en"):
+    """A conversation in `language` whose latest message was identified as `text_language`."""
+    from rasa.shared.core.events import SlotSet, UserUttered
+    from rasa.shared.core.slots import AnySlot
+    from rasa.shared.core.trackers import DialogueStateTracker
+
+    events = [
+        SlotSet("language", language),
+        UserUttered(
+            "text",
+            intent={"name": "greet", "confidence": 1.0},
+            parse_data={"language": {"name": text_language, "confidence": confidence}},
+            metadata={"language": page} if page else {},
+        ),
+    ]
+    slots = [AnySlot("language", []), AnySlot("page_language", [])]
+    return DialogueStateTracker.from_events("user", events, slots=slots)
+
+
+def test_policy_sets_language_and_page_then_has_nothing_more_to_say():
+    tracker = tracker_after("fi", 0.95, page="lt")
+    events = language_events(tracker)
+    assert {(e.key, e.value) for e in events} == {("language", "fi"), ("page_language", "lt")}
+    for event in events:
+        tracker.update(event)
+    # Rasa asks on every prediction of the turn: the answer must not change.
+    assert language_events(tracker) == []
+
+
+def test_policy_keeps_language_on_a_neutral_message():
+    assert language_events(tracker_after("en", 0.1, language="hu")) == []

@@ -4,6 +4,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 RASA := RASA_TELEMETRY_ENABLED=false PYTHONPATH=$(CURDIR) TF_CPP_MIN_LOG_LEVEL=2 SQLALCHEMY_SILENCE_UBER_WARNING=1 PYTHONWARNINGS=ignore $(VENV)/bin/rasa
 MODEL := models/cps-assistant.tar.gz
+VALIDATED := models/.validated
 # What the model is trained from: retrain only when one of these changed.
 MODEL_INPUTS := config.yml domain.yml $(shell find data bot -type f \( -name '*.yml' -o -name '*.py' \) 2>/dev/null)
 
@@ -18,9 +19,8 @@ M ?= 2
 run-scaled: venv web $(MODEL)
 	@RASA_INSTANCES=$(N) ACTION_SERVERS=$(M) bash scripts/run.sh
 
-test: venv $(MODEL)
+test: venv $(VALIDATED) $(MODEL)
 	@bash scripts/setup_web.sh --browser
-	@$(MAKE) --no-print-directory validate
 	@$(MAKE) --no-print-directory test-stories
 	$(PY) -m pytest tests
 
@@ -31,11 +31,16 @@ venv: $(VENV)/.requirements.sha256
 $(VENV)/.requirements.sha256: requirements.txt scripts/setup_venv.sh
 	@bash scripts/setup_venv.sh
 
+# Validated once per change of the inputs, before training (which then skips its own copy of the check).
+$(VALIDATED): $(MODEL_INPUTS) scripts/validate.sh | venv
+	@bash scripts/validate.sh
+	@mkdir -p models && touch $@
+
 train: venv $(MODEL)
-$(MODEL): $(MODEL_INPUTS) | venv
+$(MODEL): $(MODEL_INPUTS) $(VALIDATED) | venv
 	@echo "==> training (data, domain or config changed)"
 	@mkdir -p reports; start=$$(date +%s); \
-	$(RASA) train --fixed-model-name cps-assistant --out models --quiet && \
+	$(RASA) train --skip-validation --fixed-model-name cps-assistant --out models --quiet && \
 	echo "==> trained $(MODEL) in $$(( $$(date +%s) - start ))s" | tee reports/train-time.txt
 	@touch $(MODEL)
 

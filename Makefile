@@ -8,7 +8,7 @@ VALIDATED := models/.validated
 # What the model is trained from: retrain only when one of these changed.
 MODEL_INPUTS := config.yml domain.yml $(shell find data bot -type f \( -name '*.yml' -o -name '*.py' \) 2>/dev/null)
 
-.PHONY: run run-scaled test venv web train validate test-stories eval-nlu ablate-spacy bench transcripts clean lock
+.PHONY: run run-scaled test venv web train validate test-stories eval-nlu ablate-spacy ablate-word-forms bench transcripts clean lock
 
 run: venv web $(MODEL)
 	@bash scripts/run.sh
@@ -57,6 +57,10 @@ eval-nlu: venv $(MODEL)
 # The NLU pipeline with and without spaCy lookup lemmas, on the held-out set.
 ablate-spacy: venv
 	$(PY) -m bench.ablate_spacy
+
+# Which word forms the features count (bot/plain_words.py), on a dev split of the training data.
+ablate-word-forms: venv
+	$(PY) -m bench.ablate_word_forms
 
 # Ours (1 and BENCH_INSTANCES=2 instances) against a stock `rasa init` assistant; BENCH_SECONDS per level (default 20).
 bench: venv web $(MODEL)

@@ -54,13 +54,13 @@ def variant_config(with_spacy: bool) -> Path:
     return path
 
 
-def train(name: str, config: Path) -> Dict[str, object]:
+def train(name: str, config: Path, nlu: Path = ROOT / "data" / "nlu") -> Dict[str, object]:
     env = {**os.environ, "PYTHONPATH": f"{ROOT}:{SITE}", "RASA_TELEMETRY_ENABLED": "false",
            "TF_CPP_MIN_LOG_LEVEL": "2", "PYTHONWARNINGS": "ignore"}
     log(f"training the NLU pipeline: {name}")
     started = time.monotonic()
     subprocess.run([str(ROOT / ".venv" / "bin" / "rasa"), "train", "nlu", "--config", str(config),
-                    "--nlu", "data/nlu", "--out", str(OUT / "models"), "--fixed-model-name", name, "--quiet"],
+                    "--nlu", str(nlu), "--out", str(OUT / "models"), "--fixed-model-name", name, "--quiet"],
                    cwd=ROOT, env=env, check=True, stdout=subprocess.DEVNULL)
     return {"model": OUT / "models" / f"{name}.tar.gz", "train_s": time.monotonic() - started}
 

@@ -34,11 +34,11 @@ SHORT_MAX_WORDS = 3
 Example = Tuple[str, str, str, List[Tuple[str, str]]]  # text, language, intent, entities
 
 
-def load_test_set() -> List[Example]:
+def load_test_set(directory: Path = TEST_DIR) -> List[Example]:
     from rasa.shared.nlu.training_data.loading import load_data
 
     examples: List[Example] = []
-    for path in sorted(TEST_DIR.glob("*.yml")):
+    for path in sorted(directory.glob("*.yml")):
         for message in load_data(str(path)).intent_examples:
             language = ((message.get("metadata") or {}).get("intent") or {}).get("language")
             entities = [(e["entity"], str(e.get("value"))) for e in message.get("entities") or []]

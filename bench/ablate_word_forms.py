@@ -25,7 +25,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from bench.ablate_spacy import OUT, log, train  # noqa: E402
-from bench.eval_nlu import entity_f1, intent_scores, load_test_set, parse_all  # noqa: E402
+from bench.eval_nlu import intent_scores, load_test_set, overall_entity_f1, parse_all  # noqa: E402
 
 SPLIT = OUT / "dev-split"
 HELD_OUT_PAIR = 3  # which pair of every eight goes to the dev split
@@ -78,16 +78,15 @@ def variant_config(name: str, char_form: Optional[int], word_form: Optional[int]
     words = next(c for c in pipeline if c["name"] == "CountVectorsFeaturizer" and "analyzer" not in c)
     chars = next(c for c in pipeline if c.get("analyzer") == "char_wb")
     after_language_id = next(i for i, c in enumerate(pipeline) if c["name"].endswith("LanguageIdentifier")) + 1
-    if char_form == word_form and word_form is not None:  # one form for both, as config.yml does
-        pipeline.insert(after_language_id, {"name": PLAIN_WORDS, "prefix_length": word_form})
-    elif char_form is None and word_form is not None:  # char n-grams from the text as typed
-        pipeline.insert(after_language_id, {"name": PLAIN_WORDS, "prefix_length": word_form})
-        chars["use_lemma"] = False
-    elif char_form is not None and word_form is not None:  # features are taken in pipeline order
+    if char_form is not None and char_form != word_form:  # two forms: features are taken in pipeline order
         pipeline.remove(words)
         at = pipeline.index(chars)
         pipeline[at:at + 1] = [{"name": PLAIN_WORDS, "prefix_length": char_form}, chars,
                                {"name": PLAIN_WORDS, "prefix_length": word_form}, words]
+    elif word_form is not None:  # one step, where config.yml has it
+        pipeline.insert(after_language_id, {"name": PLAIN_WORDS, "prefix_length": word_form})
+        if char_form is None:  # char n-grams from the text as typed
+            chars["use_lemma"] = False
     config["pipeline"] = pipeline
     path = OUT / f"config-{re.sub(r'[^a-z0-9]+', '-', name)}.yml"
     path.write_text(yaml.safe_dump(config, sort_keys=False, allow_unicode=True))
@@ -105,9 +104,7 @@ def main() -> None:
         log(f"variant {n}/{len(VARIANTS)}: {name}")
         trained = train(f"word-forms-{n}", variant_config(name, *prefixes), SPLIT / "train")
         parsed, _ = asyncio.run(parse_all(examples, trained["model"]))
-        entities = entity_f1([e[3] for e in examples],
-                             [[(x["entity"], str(x.get("value"))) for x in p["entities"]] for p in parsed])
-        results[name] = {"train_s": trained["train_s"], "entity_f1": entities["f1"],
+        results[name] = {"train_s": trained["train_s"], "entity_f1": overall_entity_f1(examples, parsed)["f1"],
                          "intent_accuracy": {language: r["intent_accuracy"]
                                              for language, r in intent_scores(examples, parsed).items()}}
     (OUT / "word_forms.json").write_text(json.dumps(results, indent=2))

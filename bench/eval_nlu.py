@@ -76,6 +76,15 @@ def peer_identifiers() -> Dict[str, Callable[[str], str]]:
     }
 
 
+def entity_pairs(parsed: dict) -> List[Tuple[str, str]]:
+    """A parse result's entities as (entity, value) pairs, the form the test set gives them in."""
+    return [(e["entity"], str(e.get("value"))) for e in parsed["entities"]]
+
+
+def overall_entity_f1(examples: List[Example], parsed: List[dict]) -> Dict[str, float]:
+    return entity_f1([e[3] for e in examples], [entity_pairs(p) for p in parsed])
+
+
 def entity_f1(gold: Sequence[List[Tuple[str, str]]], predicted: Sequence[List[Tuple[str, str]]]) -> Dict[str, float]:
     tp = fp = fn = 0
     for g, p in zip(gold, predicted):
@@ -155,9 +164,7 @@ def intent_scores(examples: List[Example], parsed: List[dict], plot: bool = Fals
         predicted = [parsed[i]["intent"]["name"] or "none" for i in idx]
         top = [top_intent(parsed[i]) for i in idx]
         gold_entities = [examples[i][3] for i in idx]
-        predicted_entities = [
-            [(e["entity"], str(e.get("value"))) for e in parsed[i]["entities"]] for i in idx
-        ]
+        predicted_entities = [entity_pairs(parsed[i]) for i in idx]
         results[language] = {
             "examples": len(idx),
             "intent_accuracy": sum(g == p for g, p in zip(gold, predicted)) / len(idx),
@@ -201,9 +208,7 @@ def main() -> None:
         for name, g in identifiers.items()
     }
     results["language_id_counts"] = {"1-3 words": len(short), "4+ words": len(long_)}
-    all_gold_entities = [e[3] for e in examples]
-    all_pred_entities = [[(x["entity"], str(x.get("value"))) for x in p["entities"]] for p in parsed]
-    results["entities_overall"] = entity_f1(all_gold_entities, all_pred_entities)
+    results["entities_overall"] = overall_entity_f1(examples, parsed)
     results["parse_latency_ms"] = {
         "p50": statistics.median(latencies),
         "p95": sorted(latencies)[int(0.95 * (len(latencies) - 1))],

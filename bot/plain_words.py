@@ -20,13 +20,14 @@ from rasa.engine.graph import ExecutionContext, GraphComponent
 from rasa.engine.recipes.default_recipe import DefaultV1Recipe
 from rasa.engine.storage.resource import Resource
 from rasa.engine.storage.storage import ModelStorage
+from rasa.nlu.constants import TOKENS_NAMES
 from rasa.shared.nlu.constants import TEXT
 from rasa.shared.nlu.training_data.message import Message
 from rasa.shared.nlu.training_data.training_data import TrainingData
 
 from bot.entity_values import plain
 
-TOKENS = "text_tokens"
+TOKENS = TOKENS_NAMES[TEXT]
 
 
 def plain_form(word: str, prefix_length: int = 0) -> str:

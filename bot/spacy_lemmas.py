@@ -16,6 +16,7 @@ from rasa.engine.graph import ExecutionContext, GraphComponent
 from rasa.engine.recipes.default_recipe import DefaultV1Recipe
 from rasa.engine.storage.resource import Resource
 from rasa.engine.storage.storage import ModelStorage
+from rasa.nlu.constants import TOKENS_NAMES
 from rasa.nlu.tokenizers.tokenizer import Token
 from rasa.shared.nlu.constants import TEXT
 from rasa.shared.nlu.training_data.message import Message
@@ -24,7 +25,7 @@ from rasa.shared.nlu.training_data.training_data import TrainingData
 from bot.language_id import LANGUAGE_KEY, example_language
 from bot.language_model import LANGUAGES
 
-TOKENS = "text_tokens"
+TOKENS = TOKENS_NAMES[TEXT]
 
 
 def load_tables() -> Dict[str, Any]:

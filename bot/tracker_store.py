@@ -18,6 +18,7 @@
 """
 from __future__ import annotations
 
+import itertools
 from typing import Any, Iterator, Optional, Text
 
 import sqlalchemy as sa
@@ -70,4 +71,4 @@ class ReconnectingSQLTrackerStore(SQLTrackerStore):
         stored = getattr(tracker, _STORED, None)
         if stored is None or tracker.events.maxlen is not None:
             return super()._additional_events(session, tracker)
-        return iter(list(tracker.events)[stored:])
+        return itertools.islice(tracker.events, stored, None)

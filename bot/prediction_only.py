@@ -1,0 +1,96 @@
+"""DIET and TED that load for prediction only.
+
+Rasa's `RasaModel.load` creates a network's weights by fitting it on one
+example before it reads them from the model file. That builds the whole
+training step too (optimizer slots, gradients, losses), which a server that
+only predicts never uses. With our DIET's 28,600 sparse inputs it cost about
+600 MB of the server's memory and 30 s of its start-up (README, "Memory").
+
+Here one prediction creates exactly the weights prediction reads, the model
+file overwrites them, and the prediction step is built again from the
+restored weights. Predictions are identical to Rasa's load
+(tests/test_prediction_only.py). Fine-tuning (`rasa train --finetune`) keeps
+Rasa's load: it needs the optimizer.
+"""
+from __future__ import annotations
+
+import warnings
+from typing import Any, Optional, Text, Type
+
+from rasa.core.policies.ted_policy import TED, TEDPolicy
+from rasa.engine.recipes.default_recipe import DefaultV1Recipe
+from rasa.nlu.classifiers.diet_classifier import DIET, DIETClassifier
+from rasa.utils.tensorflow.model_data import RasaModelData
+from rasa.utils.tensorflow.models import RasaModel
+
+
+# Rasa's config validator looks for DIETClassifier by exact class, so with the
+# subclass it would warn at every training that no entity extractor is configured.
+warnings.filterwarnings("ignore", message=r"You have defined training data consisting of entity examples")
+
+
+class ModelFileMismatch(RuntimeError):
+    """The model file lacks weights the network predicts with."""
+
+
+class PredictionOnlyLoad:
+    """Mixin for a `RasaModel` subclass: `load` without building the training step."""
+
+    @classmethod
+    def load(
+        cls,
+        model_file_name: Text,
+        model_data_example: RasaModelData,
+        predict_data_example: Optional[RasaModelData] = None,
+        finetune_mode: bool = False,
+        *args: Any,
+        **kwargs: Any,
+    ) -> RasaModel:
+        if finetune_mode or predict_data_example is None:
+            return super().load(  # type: ignore[misc]
+                model_file_name, model_data_example, predict_data_example, finetune_mode, *args, **kwargs
+            )
+        model = cls(*args, **kwargs)
+        model.run_inference(predict_data_example)  # creates the weights prediction reads
+        try:
+            model.load_weights(model_file_name).expect_partial().assert_existing_objects_matched()
+        except AssertionError as error:
+            raise ModelFileMismatch(
+                f"{model_file_name} does not hold every weight {cls.__name__} predicts with; "
+                f"retrain the model (`make train`). Detail: {error}"
+            ) from error
+        # The label embeddings were computed from the random weights, and the
+        # traced prediction step holds them as constants: build both again.
+        model.prepared_for_prediction = False
+        model._tf_predict_step = None
+        model.run_inference(predict_data_example)
+        return model
+
+
+class PredictionOnlyDIET(PredictionOnlyLoad, DIET):
+    """DIET's network, loaded for prediction only."""
+
+
+class PredictionOnlyTED(PredictionOnlyLoad, TED):
+    """TED's network, loaded for prediction only."""
+
+
+@DefaultV1Recipe.register(
+    [DefaultV1Recipe.ComponentType.INTENT_CLASSIFIER, DefaultV1Recipe.ComponentType.ENTITY_EXTRACTOR],
+    is_trainable=True,
+)
+class LeanDIETClassifier(DIETClassifier):
+    """Rasa's DIETClassifier; only its load differs."""
+
+    @staticmethod
+    def model_class() -> Type[RasaModel]:
+        return PredictionOnlyDIET
+
+
+@DefaultV1Recipe.register(DefaultV1Recipe.ComponentType.POLICY_WITH_END_TO_END_SUPPORT, is_trainable=True)
+class LeanTEDPolicy(TEDPolicy):
+    """Rasa's TEDPolicy; only its load differs."""
+
+    @staticmethod
+    def model_class() -> Type[TED]:
+        return PredictionOnlyTED

@@ -201,7 +201,7 @@ def run_ours(name: str, env: Dict[str, str], meta: Dict[str, object], results: D
     log(f"starting our stack: {name}")
     state = OUT / f"state-{name}"
     shutil.rmtree(state, ignore_errors=True)
-    stack = Stack(state, env=dict(env)).start(timeout=timeout)
+    stack = Stack(state, env=dict(env), fault_proxy=False).start(timeout=timeout)
     try:
         meta[f"{name}_parse_p50_ms"] = parse_latency(stack.rasa_url, [t for _, turns, _ in OURS for t in turns])
         results[name] = {}

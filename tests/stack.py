@@ -33,6 +33,9 @@ class Stack:
     env: Dict[str, str] = field(default_factory=dict)
     process: Optional[subprocess.Popen] = None
     proxy: Optional[FaultProxy] = None
+    # Tests put the fault proxy between the actions and the CPS API; the
+    # benchmarks measure the assistant without it.
+    fault_proxy: bool = True
 
     @property
     def rasa_url(self) -> str:
@@ -48,13 +51,17 @@ class Stack:
 
     def start(self, timeout: float = 300) -> "Stack":
         """Starts on free ports; a second start (after stop) reuses ports and state."""
-        if "RASA_PORT" not in self.env or not self.proxy:
+        if "RASA_PORT" not in self.env or (self.fault_proxy and not self.proxy):
             ports = {k: str(free_port()) for k in ("RASA_PORT", "ACTIONS_PORT", "CPS_API_PORT", "WEB_PORT")}
-            # The actions reach the reference CPS API through a proxy that tests can make fail.
-            self.proxy = FaultProxy(f"http://127.0.0.1:{ports['CPS_API_PORT']}", free_port())
-            self.env = {**os.environ, **ports, "CPS_API_URL": self.proxy.url, "STATE_DIR": str(self.state_dir),
+            api_url = f"http://127.0.0.1:{ports['CPS_API_PORT']}"
+            if self.fault_proxy:
+                # The actions reach the reference CPS API through a proxy that tests can make fail.
+                self.proxy = FaultProxy(api_url, free_port())
+                api_url = self.proxy.url
+            self.env = {**os.environ, **ports, "CPS_API_URL": api_url, "STATE_DIR": str(self.state_dir),
                         "MODEL": str(MODEL), "CPS_API_ADMIN_TOKEN": uuid.uuid4().hex, **self.env}
-        self.proxy.start()
+        if self.proxy:
+            self.proxy.start()
         self.state_dir.mkdir(parents=True, exist_ok=True)
         self.log = open(self.state_dir / "run.out", "w")
         self.process = subprocess.Popen(

@@ -3,8 +3,8 @@
 Rasa's `RasaModel.load` creates a network's weights by fitting it on one
 example before it reads them from the model file. That builds the whole
 training step too (optimizer slots, gradients, losses), which a server that
-only predicts never uses. With our DIET's 28,600 sparse inputs it cost about
-600 MB of the server's memory and 30 s of its start-up (README, "Memory").
+only predicts never uses. With our DIET's 28,600 sparse inputs that cost
+580 MB of the server's memory and 30 s of its start-up (README, "Load").
 
 Here one prediction creates exactly the weights prediction reads, the model
 file overwrites them, and the prediction step is built again from the

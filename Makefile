@@ -62,7 +62,8 @@ ablate-spacy: venv
 ablate-word-forms: venv
 	$(PY) -m bench.ablate_word_forms
 
-# Ours (1 and BENCH_INSTANCES=2 instances) against a stock `rasa init` assistant; BENCH_SECONDS per level (default 20).
+# Ours (1 and BENCH_INSTANCES=2 instances) against a stock `rasa init` assistant, side by side; each level is
+# BENCH_SECONDS (default 30) per stack, in BENCH_ROUNDS turns (default 3) that alternate the stacks.
 bench: venv web $(MODEL)
 	$(PY) -m bench.load
 

@@ -4,7 +4,9 @@ Closed-loop REST load at 1, 8 and 32 concurrent conversations for a fixed
 time each (loopback only, bounded), on the baseline, on our single-process
 stack and on our scaled stack (BENCH_INSTANCES Rasa instances and action
 servers behind nginx, PostgreSQL, Redis); plus training time, model size,
-resident memory per process and /model/parse latency. Writes reports/bench/results.{json,md} and
+resident memory per process and /model/parse latency. The three stacks run
+side by side and take turns within each level (BENCH_ROUNDS turns each), so
+that a slow minute of the machine falls on all three instead of one. Writes reports/bench/results.{json,md} and
 latency_histogram.png.
 """
 from __future__ import annotations
@@ -33,8 +35,9 @@ from tests.stack import MODEL, Stack, free_port  # noqa: E402
 
 OUT = ROOT / "reports" / "bench"
 LEVELS = (1, 8, 32)
-SECONDS_PER_LEVEL = float(os.environ.get("BENCH_SECONDS", "20"))
+SECONDS_PER_LEVEL = float(os.environ.get("BENCH_SECONDS", "30"))
 INSTANCES = int(os.environ.get("BENCH_INSTANCES", "2"))  # Rasa instances (and action servers) when scaled
+ROUNDS = int(os.environ.get("BENCH_ROUNDS", "3"))  # turns per stack and level; each gets SECONDS_PER_LEVEL / ROUNDS
 RASA = str(ROOT / ".venv" / "bin" / "rasa")
 ENV = {**os.environ, "RASA_TELEMETRY_ENABLED": "false", "TF_CPP_MIN_LOG_LEVEL": "2", "PYTHONWARNINGS": "ignore"}
 
@@ -85,8 +88,10 @@ def rss_by_role(pids: Sequence[int]) -> Dict[str, float]:
     return totals
 
 
-def drive(url: str, scripts, concurrency: int, seconds: float) -> Dict[str, object]:
-    """Closed loop: each worker holds conversations back to back until time is up."""
+def drive(url: str, scripts, concurrency: int, seconds: float) -> Tuple[List[float], int]:
+    """Closed loop: each worker holds conversations back to back until time is up.
+
+    Returns the latencies (ms) of the answered messages and the number of errors."""
     latencies: List[float] = []
     errors = [0]
     lock = threading.Lock()
@@ -121,9 +126,13 @@ def drive(url: str, scripts, concurrency: int, seconds: float) -> Dict[str, obje
         thread.start()
     for thread in threads:
         thread.join()
+    return latencies, errors[0]
+
+
+def summarise(latencies: List[float], errors: int, seconds: float) -> Dict[str, object]:
     ordered = sorted(latencies) or [0.0]
     pick = lambda q: ordered[min(len(ordered) - 1, int(q * len(ordered)))]  # noqa: E731
-    return {"messages": len(latencies), "errors": errors[0], "msg_per_s": len(latencies) / seconds,
+    return {"messages": len(latencies), "errors": errors, "msg_per_s": len(latencies) / seconds,
             "p50_ms": pick(0.50), "p95_ms": pick(0.95), "p99_ms": pick(0.99), "latencies": latencies}
 
 
@@ -195,49 +204,58 @@ def histogram(results: Dict[str, Dict[str, dict]], path: Path) -> None:
     plt.close(fig)
 
 
-def run_ours(name: str, env: Dict[str, str], meta: Dict[str, object], results: Dict[str, Dict[str, dict]],
-             timeout: float) -> None:
-    """Starts our stack (scripts/run.sh) with `env`, drives it at every level, stops it."""
+def start_ours(name: str, env: Dict[str, str], meta: Dict[str, object], timeout: float) -> Stack:
+    """Starts our stack (scripts/run.sh) with `env`."""
     log(f"starting our stack: {name}")
     state = OUT / f"state-{name}"
     shutil.rmtree(state, ignore_errors=True)
     stack = Stack(state, env=dict(env), fault_proxy=False).start(timeout=timeout)
-    try:
-        meta[f"{name}_parse_p50_ms"] = parse_latency(stack.rasa_url, [t for _, turns, _ in OURS for t in turns])
-        results[name] = {}
-        for level in LEVELS:
-            log(f"{name}: {level} concurrent conversation(s) for {SECONDS_PER_LEVEL:.0f}s")
-            results[name][str(level)] = drive(f"{stack.rasa_url}/webhooks/rest/webhook", OURS, level,
-                                              SECONDS_PER_LEVEL)
-        meta[f"{name}_rss_mb"] = rss_by_role([stack.process.pid])
-    finally:
-        stack.stop()
+    meta[f"{name}_parse_p50_ms"] = parse_latency(stack.rasa_url, [t for _, turns, _ in OURS for t in turns])
+    return stack
+
+
+def drive_in_turns(targets: Dict[str, Tuple[str, Sequence]]) -> Dict[str, Dict[str, dict]]:
+    """Every level: the stacks take ROUNDS turns each, in a rotating order, and each turn's figures are pooled."""
+    results: Dict[str, Dict[str, dict]] = {name: {} for name in targets}
+    share = SECONDS_PER_LEVEL / ROUNDS
+    for level in LEVELS:
+        pooled = {name: ([], 0) for name in targets}
+        for round_ in range(ROUNDS):
+            names = list(targets)
+            for name in names[round_ % len(names):] + names[:round_ % len(names)]:
+                log(f"{level} concurrent conversation(s), turn {round_ + 1}/{ROUNDS}: {name} for {share:.1f}s")
+                url, scripts = targets[name]
+                latencies, errors = drive(url, scripts, level, share)
+                pooled[name] = (pooled[name][0] + latencies, pooled[name][1] + errors)
+        for name, (latencies, errors) in pooled.items():
+            results[name][str(level)] = summarise(latencies, errors, SECONDS_PER_LEVEL)
+    return results
 
 
 def main() -> None:
     OUT.mkdir(parents=True, exist_ok=True)
     baseline_model, baseline_train = baseline_project()
-    results: Dict[str, Dict[str, dict]] = {"baseline": {}}
-    meta: Dict[str, object] = {"seconds_per_level": SECONDS_PER_LEVEL, "instances": INSTANCES}
-
-    log("starting the stock assistant")
-    baseline = Baseline(baseline_model)
-    try:
-        meta["baseline_parse_p50_ms"] = parse_latency(baseline.url, ["hello", "I am sad", "bye"])
-        for level in LEVELS:
-            log(f"baseline: {level} concurrent conversation(s) for {SECONDS_PER_LEVEL:.0f}s")
-            results["baseline"][str(level)] = drive(f"{baseline.url}/webhooks/rest/webhook", BASELINE, level,
-                                                    SECONDS_PER_LEVEL)
-        meta["baseline_rss_mb"] = rss_by_role([baseline.process.pid])
-    finally:
-        baseline.stop()
-
-    run_ours("ours", {}, meta, results, timeout=300)
+    meta: Dict[str, object] = {"seconds_per_level": SECONDS_PER_LEVEL, "instances": INSTANCES, "rounds": ROUNDS}
     pg_data = tempfile.mkdtemp(prefix="cps-bench-pg-")  # reachable by the postgres user
+    running: Dict[str, object] = {}
     try:
-        run_ours("scaled", {"RASA_INSTANCES": str(INSTANCES), "ACTION_SERVERS": str(INSTANCES), "PG_DATA": pg_data},
-                 meta, results, timeout=600)
+        log("starting the stock assistant")
+        running["baseline"] = baseline = Baseline(baseline_model)
+        meta["baseline_parse_p50_ms"] = parse_latency(baseline.url, ["hello", "I am sad", "bye"])
+        running["ours"] = ours = start_ours("ours", {}, meta, timeout=300)
+        running["scaled"] = scaled = start_ours(
+            "scaled", {"RASA_INSTANCES": str(INSTANCES), "ACTION_SERVERS": str(INSTANCES), "PG_DATA": pg_data},
+            meta, timeout=600)
+        results = drive_in_turns({
+            "baseline": (f"{baseline.url}/webhooks/rest/webhook", BASELINE),
+            "ours": (f"{ours.rasa_url}/webhooks/rest/webhook", OURS),
+            "scaled": (f"{scaled.rasa_url}/webhooks/rest/webhook", OURS),
+        })
+        for name, process in (("baseline", baseline.process), ("ours", ours.process), ("scaled", scaled.process)):
+            meta[f"{name}_rss_mb"] = rss_by_role([process.pid])
     finally:
+        for stack in running.values():
+            stack.stop()
         shutil.rmtree(pg_data, ignore_errors=True)
 
     train_file = ROOT / "reports" / "train-time.txt"

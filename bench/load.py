@@ -6,8 +6,8 @@ stack and on our scaled stack (BENCH_INSTANCES Rasa instances and action
 servers behind nginx, PostgreSQL, Redis); plus training time, model size,
 resident memory per process and /model/parse latency. The three stacks run
 side by side and take turns within each level (BENCH_ROUNDS turns each), so
-that a slow minute of the machine falls on all three instead of one. Writes reports/bench/results.{json,md} and
-latency_histogram.png.
+that a slow minute of the machine falls on all three instead of one. Writes
+reports/bench/results.{json,md} and latency_histogram.png.
 """
 from __future__ import annotations
 
@@ -24,7 +24,7 @@ import threading
 import time
 import uuid
 from pathlib import Path
-from typing import Dict, List, Sequence, Tuple
+from typing import Dict, List, Sequence, Tuple, Union
 
 import requests
 
@@ -237,7 +237,7 @@ def main() -> None:
     baseline_model, baseline_train = baseline_project()
     meta: Dict[str, object] = {"seconds_per_level": SECONDS_PER_LEVEL, "instances": INSTANCES, "rounds": ROUNDS}
     pg_data = tempfile.mkdtemp(prefix="cps-bench-pg-")  # reachable by the postgres user
-    running: Dict[str, object] = {}
+    running: Dict[str, Union[Baseline, Stack]] = {}
     try:
         log("starting the stock assistant")
         running["baseline"] = baseline = Baseline(baseline_model)

@@ -4,11 +4,12 @@ Rasa's `RasaModel.load` creates a network's weights by fitting it on one
 example before it reads them from the model file. That builds the whole
 training step too (optimizer slots, gradients, losses), which a server that
 only predicts never uses. With our DIET's 28,600 sparse inputs that cost
-580 MB of the server's memory and 30 s of its start-up (README, "Load").
+580 MB of the server's memory and over 30 s of its start-up (README, "Load").
 
-Here one prediction creates exactly the weights prediction reads, the model
-file overwrites them, and the prediction step is built again from the
-restored weights. Predictions are identical to Rasa's load
+Here the model file is opened first, and one prediction creates exactly the
+weights prediction reads; TensorFlow fills each from the file as it is
+created, so label embeddings and the traced prediction step are built from
+the trained weights only once. Predictions are identical to Rasa's load
 (tests/test_prediction_only.py). Fine-tuning (`rasa train --finetune`) keeps
 Rasa's load: it needs the optimizer.
 """
@@ -51,19 +52,17 @@ class PredictionOnlyLoad:
                 model_file_name, model_data_example, predict_data_example, finetune_mode, *args, **kwargs
             )
         model = cls(*args, **kwargs)
-        model.run_inference(predict_data_example)  # creates the weights prediction reads
+        # The weights do not exist yet: TensorFlow fills each from the file as
+        # the one prediction below creates it.
+        restored = model.load_weights(model_file_name)
+        model.run_inference(predict_data_example)
         try:
-            model.load_weights(model_file_name).expect_partial().assert_existing_objects_matched()
+            restored.expect_partial().assert_existing_objects_matched()
         except AssertionError as error:
             raise ModelFileMismatch(
                 f"{model_file_name} does not hold every weight {cls.__name__} predicts with; "
                 f"retrain the model (`make train`). Detail: {error}"
             ) from error
-        # The label embeddings were computed from the random weights, and the
-        # traced prediction step holds them as constants: build both again.
-        model.prepared_for_prediction = False
-        model._tf_predict_step = None
-        model.run_inference(predict_data_example)
         return model
 
 

@@ -41,8 +41,8 @@ def load_test_set(directory: Path = TEST_DIR) -> List[Example]:
     for path in sorted(directory.glob("*.yml")):
         for message in load_data(str(path)).intent_examples:
             language = ((message.get("metadata") or {}).get("intent") or {}).get("language")
-            entities = [(e["entity"], str(e.get("value"))) for e in message.get("entities") or []]
-            examples.append((message.get("text"), language, message.get("intent"), entities))
+            examples.append((message.get("text"), language, message.get("intent"),
+                             entity_pairs(message.get("entities") or [])))
     return examples
 
 
@@ -76,13 +76,13 @@ def peer_identifiers() -> Dict[str, Callable[[str], str]]:
     }
 
 
-def entity_pairs(parsed: dict) -> List[Tuple[str, str]]:
-    """A parse result's entities as (entity, value) pairs, the form the test set gives them in."""
-    return [(e["entity"], str(e.get("value"))) for e in parsed["entities"]]
+def entity_pairs(entities: List[dict]) -> List[Tuple[str, str]]:
+    """Entities (of a test example or a parse result) as the (entity, value) pairs that are scored."""
+    return [(e["entity"], str(e.get("value"))) for e in entities]
 
 
 def overall_entity_f1(examples: List[Example], parsed: List[dict]) -> Dict[str, float]:
-    return entity_f1([e[3] for e in examples], [entity_pairs(p) for p in parsed])
+    return entity_f1([e[3] for e in examples], [entity_pairs(p["entities"]) for p in parsed])
 
 
 def entity_f1(gold: Sequence[List[Tuple[str, str]]], predicted: Sequence[List[Tuple[str, str]]]) -> Dict[str, float]:
@@ -164,7 +164,7 @@ def intent_scores(examples: List[Example], parsed: List[dict], plot: bool = Fals
         predicted = [parsed[i]["intent"]["name"] or "none" for i in idx]
         top = [top_intent(parsed[i]) for i in idx]
         gold_entities = [examples[i][3] for i in idx]
-        predicted_entities = [entity_pairs(parsed[i]) for i in idx]
+        predicted_entities = [entity_pairs(parsed[i]["entities"]) for i in idx]
         results[language] = {
             "examples": len(idx),
             "intent_accuracy": sum(g == p for g, p in zip(gold, predicted)) / len(idx),

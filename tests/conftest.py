@@ -5,6 +5,8 @@ from pathlib import Path
 from typing import Iterator
 
 import pytest
+from rasa.engine.graph import ExecutionContext, GraphSchema
+from rasa.engine.storage.local_model_storage import LocalModelStorage
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
@@ -20,3 +22,14 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
     running = Stack(tmp_path_factory.mktemp("stack")).start()
     yield running
     running.stop()
+
+
+@pytest.fixture
+def storage(tmp_path: Path) -> LocalModelStorage:
+    """Model storage for one component test."""
+    return LocalModelStorage(tmp_path)
+
+
+@pytest.fixture
+def context() -> ExecutionContext:
+    return ExecutionContext(GraphSchema({}), "test")

@@ -1,0 +1,156 @@
+"""A linear intent classifier on the pipeline's word and char n-gram counts, blended with DIET's.
+
+On a dev split of the training data (README, "Intent classifier"), DIET's
+intent head ranked the right intent first for 0.876 of the messages; a linear
+SVM on the very same sparse features, weighted by tf-idf, for 0.904; the two
+blended, for 0.911. After the fallback threshold, at the same rate of wrong
+answers, that is 0.888 instead of 0.830. Short support messages are mostly
+decided by a few telling words and word pieces, which a linear model fits from
+7,000 examples in about a second; DIET keeps extracting the entities.
+
+The blend is `weight * softmax(svm margins / temperature) + (1 - weight) * DIET`,
+so the confidence FallbackClassifier reads stays a probability. DIET must put
+its whole ranking on the message (`ranking_length: 0`); a message DIET did
+not rank keeps the linear ranking alone.
+"""
+from __future__ import annotations
+
+import logging
+from typing import Any, Dict, List, Optional, Text
+
+import numpy as np
+import scipy.sparse
+
+import rasa.shared.utils.io
+from rasa.engine.graph import ExecutionContext, GraphComponent
+from rasa.engine.recipes.default_recipe import DefaultV1Recipe
+from rasa.engine.storage.resource import Resource
+from rasa.engine.storage.storage import ModelStorage
+from rasa.nlu.classifiers import LABEL_RANKING_LENGTH
+from rasa.nlu.classifiers.classifier import IntentClassifier
+from rasa.shared.exceptions import RasaException
+from rasa.shared.nlu.constants import INTENT, INTENT_RANKING_KEY, TEXT
+from rasa.shared.nlu.training_data.message import Message
+from rasa.shared.nlu.training_data.training_data import TrainingData
+
+logger = logging.getLogger(__name__)
+
+_MODEL_FILE = "linear_intents.skops"
+_INTENTS_FILE = "intents.json"
+
+
+class LinearIntentsFileError(RasaException):
+    """The stored classifier cannot be read; the model must be trained again."""
+
+
+def softmax(margins: np.ndarray, temperature: float) -> np.ndarray:
+    """Probabilities from SVM margins; a lower temperature makes them more decided."""
+    scaled = margins / temperature
+    scaled = scaled - scaled.max(axis=-1, keepdims=True)
+    exp = np.exp(scaled)
+    return exp / exp.sum(axis=-1, keepdims=True)
+
+
+def sentence_counts(message: Message) -> Optional[scipy.sparse.spmatrix]:
+    """The message's sparse sentence features (all featurizers), or None if it has none."""
+    _, sentence = message.get_sparse_features(TEXT)
+    return None if sentence is None else sentence.features
+
+
+@DefaultV1Recipe.register(DefaultV1Recipe.ComponentType.INTENT_CLASSIFIER, is_trainable=True)
+class LinearIntentClassifier(GraphComponent, IntentClassifier):
+    """Linear SVM over tf-idf weighted sparse sentence features, blended with DIET's ranking."""
+
+    @staticmethod
+    def get_default_config() -> Dict[Text, Any]:
+        return {"C": 1.0, "temperature": 0.1, "weight": 0.7}
+
+    def __init__(self, config: Dict[Text, Any], model_storage: ModelStorage, resource: Resource,
+                 pipeline: Any = None, intents: Optional[List[str]] = None) -> None:
+        self._config = config
+        self._model_storage = model_storage
+        self._resource = resource
+        self._pipeline = pipeline
+        self._intents = intents or []
+
+    @classmethod
+    def create(cls, config: Dict[Text, Any], model_storage: ModelStorage, resource: Resource,
+               execution_context: ExecutionContext) -> "LinearIntentClassifier":
+        return cls(config, model_storage, resource)
+
+    @staticmethod
+    def required_packages() -> List[Text]:
+        return ["sklearn", "skops"]
+
+    def train(self, training_data: TrainingData) -> Resource:
+        from sklearn.feature_extraction.text import TfidfTransformer
+        from sklearn.pipeline import make_pipeline
+        from sklearn.svm import LinearSVC
+
+        rows, labels = [], []
+        for message in training_data.intent_examples:
+            counts = sentence_counts(message)
+            if counts is not None:
+                rows.append(counts)
+                labels.append(message.get(INTENT))
+        if len(set(labels)) < 2:
+            logger.warning("LinearIntentClassifier needs two intents with examples; it will not classify.")
+            return self._resource
+        pipeline = make_pipeline(TfidfTransformer(sublinear_tf=True),
+                                 LinearSVC(C=float(self._config["C"])))
+        pipeline.fit(scipy.sparse.vstack(rows).tocsr(), labels)
+        self._pipeline, self._intents = pipeline, [str(i) for i in pipeline.classes_]
+        self._persist()
+        return self._resource
+
+    def _persist(self) -> None:
+        import skops.io as sio
+
+        with self._model_storage.write_to(self._resource) as model_dir:
+            sio.dump(self._pipeline, model_dir / _MODEL_FILE)
+            rasa.shared.utils.io.dump_obj_as_json_to_file(model_dir / _INTENTS_FILE, self._intents)
+
+    @classmethod
+    def load(cls, config: Dict[Text, Any], model_storage: ModelStorage, resource: Resource,
+             execution_context: ExecutionContext, **kwargs: Any) -> "LinearIntentClassifier":
+        import skops.io as sio
+
+        try:
+            with model_storage.read_from(resource) as model_dir:
+                model_file = model_dir / _MODEL_FILE
+                if not model_file.exists():
+                    return cls(config, model_storage, resource)
+                # Only sklearn, numpy and scipy types: the file is ours, but skops checks anyway.
+                types = sio.get_untrusted_types(file=model_file)
+                unexpected = [t for t in types if not t.startswith(("sklearn.", "numpy.", "scipy.sparse."))]
+                if unexpected:
+                    raise LinearIntentsFileError(
+                        f"{model_file} holds unexpected types {unexpected}; retrain the model (`make train`).")
+                pipeline = sio.load(model_file, trusted=types)
+                intents = rasa.shared.utils.io.read_json_file(model_dir / _INTENTS_FILE)
+        except ValueError:
+            # Rasa's storage raises ValueError when the component never persisted (too little data).
+            return cls(config, model_storage, resource)
+        return cls(config, model_storage, resource, pipeline, intents)
+
+    def ranking(self, counts: scipy.sparse.spmatrix, diet_ranking: List[Dict[str, Any]]) -> List[Dict[str, Any]]:
+        """Every intent with its blended confidence, best first."""
+        linear = softmax(self._pipeline.decision_function(counts)[0], float(self._config["temperature"]))
+        if diet_ranking:
+            diet = {r["name"]: r["confidence"] for r in diet_ranking}
+            weight = float(self._config["weight"])
+            linear = weight * linear + (1 - weight) * np.array([diet.get(i, 0.0) for i in self._intents])
+        order = np.argsort(-linear)
+        return [{"name": self._intents[i], "confidence": float(linear[i])} for i in order]
+
+    def process(self, messages: List[Message]) -> List[Message]:
+        if self._pipeline is None:
+            return messages
+        for message in messages:
+            counts = sentence_counts(message)
+            if counts is None:
+                continue
+            ranking = self.ranking(counts, message.get(INTENT_RANKING_KEY) or [])
+            message.set(INTENT, ranking[0], add_to_output=True)
+            message.set(INTENT_RANKING_KEY, ranking[:LABEL_RANKING_LENGTH], add_to_output=True)
+        return messages

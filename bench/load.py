@@ -24,7 +24,7 @@ import threading
 import time
 import uuid
 from pathlib import Path
-from typing import Dict, List, Sequence, Tuple, Union
+from typing import Dict, Iterator, List, Sequence, Tuple, Union
 
 import requests
 
@@ -66,9 +66,8 @@ ROLES = (("rasa_sdk", "action server"), ("rasa run", "Rasa server"), ("cps_api",
          ("-m web", "web page"), ("nginx", "nginx"), ("postgres", "PostgreSQL"), ("redis", "Redis"))
 
 
-def rss_by_role(pids: Sequence[int]) -> Dict[str, float]:
-    """Resident memory (MB) of these processes and their descendants, summed per role."""
-    totals: Dict[str, float] = {}
+def process_tree(pids: Sequence[int]) -> Iterator[Tuple[int, str]]:
+    """These processes and their descendants, with the role each plays (None if no known role)."""
     seen, todo = set(), list(pids)
     while todo:
         pid = todo.pop()
@@ -77,15 +76,36 @@ def rss_by_role(pids: Sequence[int]) -> Dict[str, float]:
         seen.add(pid)
         try:
             command = Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace")
+            todo.extend(int(c) for c in Path(f"/proc/{pid}/task/{pid}/children").read_text().split())
+        except OSError:
+            continue
+        yield pid, next((name for needle, name in ROLES if needle in command), None)
+
+
+def rss_by_role(pids: Sequence[int]) -> Dict[str, float]:
+    """Resident memory (MB) of these processes and their descendants, summed per role."""
+    totals: Dict[str, float] = {}
+    for pid, role in process_tree(pids):
+        try:
             rss_kb = next(int(line.split()[1]) for line in Path(f"/proc/{pid}/status").read_text().splitlines()
                           if line.startswith("VmRSS:"))
-            todo.extend(int(c) for c in Path(f"/proc/{pid}/task/{pid}/children").read_text().split())
         except (OSError, StopIteration):
             continue
-        role = next((name for needle, name in ROLES if needle in command), None)
         if role:
             totals[role] = totals.get(role, 0.0) + rss_kb / 1024
     return totals
+
+
+def cpu_seconds(pids: Sequence[int]) -> float:
+    """CPU time (user + system) these processes and their descendants have used so far."""
+    ticks = 0
+    for pid, _ in process_tree(pids):
+        try:
+            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        ticks += int(fields[11]) + int(fields[12])  # utime, stime
+    return ticks / os.sysconf("SC_CLK_TCK")
 
 
 def drive(url: str, scripts, concurrency: int, seconds: float) -> Tuple[List[float], int]:
@@ -214,21 +234,34 @@ def start_ours(name: str, env: Dict[str, str], meta: Dict[str, object], timeout:
     return stack
 
 
-def drive_in_turns(targets: Dict[str, Tuple[str, Sequence]]) -> Dict[str, Dict[str, dict]]:
-    """Every level: the stacks take ROUNDS turns each, in a rotating order, and each turn's figures are pooled."""
+def drive_in_turns(targets: Dict[str, Tuple[str, Sequence, Sequence[int]]]) -> Dict[str, Dict[str, dict]]:
+    """Every level: the stacks take ROUNDS turns each, in a rotating order, and each turn's figures are pooled.
+
+    `targets` maps a stack's name to its URL, its conversations and the pids of its processes, whose CPU
+    time is read before and after each turn, as is this driver's own."""
     results: Dict[str, Dict[str, dict]] = {name: {} for name in targets}
     share = SECONDS_PER_LEVEL / ROUNDS
     for level in LEVELS:
-        pooled = {name: ([], 0) for name in targets}
+        pooled = {name: {"latencies": [], "errors": 0, "cpu_s": 0.0, "driver_cpu_s": 0.0} for name in targets}
         for round_ in range(ROUNDS):
             names = list(targets)
             for name in names[round_ % len(names):] + names[:round_ % len(names)]:
                 log(f"{level} concurrent conversation(s), turn {round_ + 1}/{ROUNDS}: {name} for {share:.1f}s")
-                url, scripts = targets[name]
+                url, scripts, pids = targets[name]
+                cpu_before, driver_before = cpu_seconds(pids), sum(os.times()[:2])
                 latencies, errors = drive(url, scripts, level, share)
-                pooled[name] = (pooled[name][0] + latencies, pooled[name][1] + errors)
-        for name, (latencies, errors) in pooled.items():
-            results[name][str(level)] = summarise(latencies, errors, SECONDS_PER_LEVEL)
+                turn = pooled[name]
+                turn["cpu_s"] += cpu_seconds(pids) - cpu_before
+                turn["driver_cpu_s"] += sum(os.times()[:2]) - driver_before
+                turn["latencies"] += latencies
+                turn["errors"] += errors
+        for name, turn in pooled.items():
+            answered = max(len(turn["latencies"]), 1)
+            results[name][str(level)] = {
+                **summarise(turn["latencies"], turn["errors"], SECONDS_PER_LEVEL),
+                "cpu_ms_per_msg": 1000 * turn["cpu_s"] / answered,
+                "driver_cpu_ms_per_msg": 1000 * turn["driver_cpu_s"] / answered,
+            }
     return results
 
 
@@ -247,9 +280,9 @@ def main() -> None:
             "scaled", {"RASA_INSTANCES": str(INSTANCES), "ACTION_SERVERS": str(INSTANCES), "PG_DATA": pg_data},
             meta, timeout=600)
         results = drive_in_turns({
-            "baseline": (f"{baseline.url}/webhooks/rest/webhook", BASELINE),
-            "ours": (f"{ours.rasa_url}/webhooks/rest/webhook", OURS),
-            "scaled": (f"{scaled.rasa_url}/webhooks/rest/webhook", OURS),
+            "baseline": (f"{baseline.url}/webhooks/rest/webhook", BASELINE, [baseline.process.pid]),
+            "ours": (f"{ours.rasa_url}/webhooks/rest/webhook", OURS, [ours.process.pid]),
+            "scaled": (f"{scaled.rasa_url}/webhooks/rest/webhook", OURS, [scaled.process.pid]),
         })
         for name, process in (("baseline", baseline.process), ("ours", ours.process), ("scaled", scaled.process)):
             meta[f"{name}_rss_mb"] = rss_by_role([process.pid])
@@ -266,6 +299,7 @@ def main() -> None:
         "ours_training": (re.findall(r"\d+s", train_file.read_text()) or ["unknown"])[-1] + " (last `make train`)"
         if train_file.exists() else "unknown",
         "baseline_training_s": baseline_train,
+        "cores": os.cpu_count(),
     })
     histogram(results, OUT / "latency_histogram.png")
     summary = {name: {lvl: {k: v for k, v in r.items() if k != "latencies"} for lvl, r in per.items()}
@@ -291,6 +325,19 @@ def render(summary: Dict[str, Dict[str, dict]], meta: Dict[str, object]) -> str:
                      + f" | {ratio(o['p95_ms'], b['p95_ms']):.2f} / {ratio(s['p95_ms'], b['p95_ms']):.2f}"
                      + f" | {ratio(o['msg_per_s'], b['msg_per_s']):.2f} / {ratio(s['msg_per_s'], b['msg_per_s']):.2f}"
                      + f" | {' / '.join(str(r['errors']) for r in row)} |")
+    lines += ["", f"CPU time per answered message (ms), summed over the stack's processes, and this load driver's "
+              f"own; the ceiling is what {meta['cores']} cores could answer per second if nothing but that CPU "
+              "time counted:", "",
+              "| concurrency | " + " | ".join(f"{title}: stack + driver CPU ms, ceiling msg/s" for _, title in columns)
+              + " |", "|---" * (len(columns) + 1) + "|"]
+    for level in map(str, LEVELS):
+        cells = []
+        for name, _ in columns:
+            r = summary[name][level]
+            per_message = r["cpu_ms_per_msg"] + r["driver_cpu_ms_per_msg"]
+            cells.append(f"{r['cpu_ms_per_msg']:.1f} + {r['driver_cpu_ms_per_msg']:.1f}, "
+                         f"{meta['cores'] * 1000 / max(per_message, 1e-9):.0f}")
+        lines.append(f"| {level} | " + " | ".join(cells) + " |")
     memory = lambda name: ", ".join(f"{role} {mb:.0f}" for role, mb in sorted(meta[f"{name}_rss_mb"].items()))  # noqa: E731
     rasa_ratio = meta["ours_rss_mb"].get("Rasa server", 0) / max(meta["baseline_rss_mb"].get("Rasa server", 1), 1e-9)
     lines += ["", "| measure | ours | baseline |", "|---|---|---|",

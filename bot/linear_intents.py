@@ -20,8 +20,8 @@ from typing import Any, Dict, List, Optional, Text
 
 import numpy as np
 import scipy.sparse
+from scipy.special import softmax
 
-import rasa.shared.utils.io
 from rasa.engine.graph import ExecutionContext, GraphComponent
 from rasa.engine.recipes.default_recipe import DefaultV1Recipe
 from rasa.engine.storage.resource import Resource
@@ -36,19 +36,10 @@ from rasa.shared.nlu.training_data.training_data import TrainingData
 logger = logging.getLogger(__name__)
 
 _MODEL_FILE = "linear_intents.skops"
-_INTENTS_FILE = "intents.json"
 
 
 class LinearIntentsFileError(RasaException):
     """The stored classifier cannot be read; the model must be trained again."""
-
-
-def softmax(margins: np.ndarray, temperature: float) -> np.ndarray:
-    """Probabilities from SVM margins; a lower temperature makes them more decided."""
-    scaled = margins / temperature
-    scaled = scaled - scaled.max(axis=-1, keepdims=True)
-    exp = np.exp(scaled)
-    return exp / exp.sum(axis=-1, keepdims=True)
 
 
 def sentence_counts(message: Message) -> Optional[scipy.sparse.spmatrix]:
@@ -66,12 +57,11 @@ class LinearIntentClassifier(GraphComponent, IntentClassifier):
         return {"C": 1.0, "temperature": 0.1, "weight": 0.7}
 
     def __init__(self, config: Dict[Text, Any], model_storage: ModelStorage, resource: Resource,
-                 pipeline: Any = None, intents: Optional[List[str]] = None) -> None:
+                 pipeline: Any = None) -> None:
         self._config = config
         self._model_storage = model_storage
         self._resource = resource
         self._pipeline = pipeline
-        self._intents = intents or []
 
     @classmethod
     def create(cls, config: Dict[Text, Any], model_storage: ModelStorage, resource: Resource,
@@ -99,7 +89,7 @@ class LinearIntentClassifier(GraphComponent, IntentClassifier):
         pipeline = make_pipeline(TfidfTransformer(sublinear_tf=True),
                                  LinearSVC(C=float(self._config["C"])))
         pipeline.fit(scipy.sparse.vstack(rows).tocsr(), labels)
-        self._pipeline, self._intents = pipeline, [str(i) for i in pipeline.classes_]
+        self._pipeline = pipeline
         self._persist()
         return self._resource
 
@@ -108,7 +98,6 @@ class LinearIntentClassifier(GraphComponent, IntentClassifier):
 
         with self._model_storage.write_to(self._resource) as model_dir:
             sio.dump(self._pipeline, model_dir / _MODEL_FILE)
-            rasa.shared.utils.io.dump_obj_as_json_to_file(model_dir / _INTENTS_FILE, self._intents)
 
     @classmethod
     def load(cls, config: Dict[Text, Any], model_storage: ModelStorage, resource: Resource,
@@ -127,21 +116,22 @@ class LinearIntentClassifier(GraphComponent, IntentClassifier):
                     raise LinearIntentsFileError(
                         f"{model_file} holds unexpected types {unexpected}; retrain the model (`make train`).")
                 pipeline = sio.load(model_file, trusted=types)
-                intents = rasa.shared.utils.io.read_json_file(model_dir / _INTENTS_FILE)
         except ValueError:
             # Rasa's storage raises ValueError when the component never persisted (too little data).
             return cls(config, model_storage, resource)
-        return cls(config, model_storage, resource, pipeline, intents)
+        return cls(config, model_storage, resource, pipeline)
 
     def ranking(self, counts: scipy.sparse.spmatrix, diet_ranking: List[Dict[str, Any]]) -> List[Dict[str, Any]]:
         """Every intent with its blended confidence, best first."""
-        linear = softmax(self._pipeline.decision_function(counts)[0], float(self._config["temperature"]))
+        # A lower temperature makes the probabilities from the SVM's margins more decided.
+        linear = softmax(self._pipeline.decision_function(counts)[0] / float(self._config["temperature"]))
+        intents = self._pipeline.classes_
         if diet_ranking:
             diet = {r["name"]: r["confidence"] for r in diet_ranking}
             weight = float(self._config["weight"])
-            linear = weight * linear + (1 - weight) * np.array([diet.get(i, 0.0) for i in self._intents])
+            linear = weight * linear + (1 - weight) * np.array([diet.get(i, 0.0) for i in intents])
         order = np.argsort(-linear)
-        return [{"name": self._intents[i], "confidence": float(linear[i])} for i in order]
+        return [{"name": str(intents[i]), "confidence": float(linear[i])} for i in order]
 
     def process(self, messages: List[Message]) -> List[Message]:
         if self._pipeline is None:

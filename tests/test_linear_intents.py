@@ -7,36 +7,40 @@ from typing import Dict, List
 import pytest
 from rasa.engine.storage.resource import Resource
 from rasa.shared.nlu.training_data.message import Message
+from rasa.shared.nlu.training_data.training_data import TrainingData
 
 from bot.linear_intents import LinearIntentClassifier
 from tests.components import EXAMPLES, copies, featurized, ranking
 
 
-def trained(storage, context, **config) -> LinearIntentClassifier:
-    data = featurized(EXAMPLES, storage, context)
+@pytest.fixture
+def data(storage, context) -> TrainingData:
+    return featurized(EXAMPLES, storage, context)
+
+
+def trained(data: TrainingData, storage, context, **config) -> LinearIntentClassifier:
     classifier = LinearIntentClassifier.create(
         {**LinearIntentClassifier.get_default_config(), **config}, storage, Resource("linear"), context)
     classifier.train(data)
     return classifier
 
 
-def predicted(classifier: LinearIntentClassifier, storage, context,
+def predicted(classifier: LinearIntentClassifier, data: TrainingData,
               diet: Dict[str, float] = None) -> List[Message]:
-    messages = copies(featurized(EXAMPLES, storage, context))
+    messages = copies(data)
     if diet:
         for message in messages:
             message.set("intent_ranking", [{"name": n, "confidence": c} for n, c in diet.items()])
     return classifier.process(messages)
 
 
-def test_it_learns_the_examples_and_predicts_the_same_after_loading(storage, context):
-    classifier = trained(storage, context, weight=1.0)
+def test_it_learns_the_examples_and_predicts_the_same_after_loading(data, storage, context):
+    classifier = trained(data, storage, context, weight=1.0)
     loaded = LinearIntentClassifier.load(
         {**LinearIntentClassifier.get_default_config(), "weight": 1.0}, storage, Resource("linear"), context)
-    before, after = predicted(classifier, storage, context), predicted(loaded, storage, context)
+    before, after = predicted(classifier, data), predicted(loaded, data)
 
-    assert [m.get("intent")["name"] for m in after] == [m.get("intent") for m in copies(
-        featurized(EXAMPLES, storage, context))]
+    assert [m.get("intent")["name"] for m in after] == [m.get("intent") for m in data.training_examples]
     assert [ranking(m) for m in after] == [ranking(m) for m in before]
     for message in after:
         confidences = [r["confidence"] for r in message.get("intent_ranking")]
@@ -45,11 +49,11 @@ def test_it_learns_the_examples_and_predicts_the_same_after_loading(storage, con
         assert message.get("intent") == message.get("intent_ranking")[0]
 
 
-def test_the_blend_weighs_diet_by_one_minus_weight(storage, context):
+def test_the_blend_weighs_diet_by_one_minus_weight(data, storage, context):
     diet = {"points": 0.9, "greet": 0.05, "pay": 0.05}
-    linear_only = predicted(trained(storage, context, weight=1.0), storage, context, diet)
-    diet_only = predicted(trained(storage, context, weight=0.0), storage, context, diet)
-    blended = predicted(trained(storage, context, weight=0.5), storage, context, diet)
+    linear_only = predicted(trained(data, storage, context, weight=1.0), data, diet)
+    diet_only = predicted(trained(data, storage, context, weight=0.0), data, diet)
+    blended = predicted(trained(data, storage, context, weight=0.5), data, diet)
 
     assert {m.get("intent")["name"] for m in diet_only} == {"points"}
     assert len({m.get("intent")["name"] for m in linear_only}) == 3
@@ -59,8 +63,8 @@ def test_the_blend_weighs_diet_by_one_minus_weight(storage, context):
             assert r["confidence"] == pytest.approx(0.5 * linear[r["name"]] + 0.5 * diet[r["name"]])
 
 
-def test_a_message_without_features_keeps_what_it_had(storage, context):
-    classifier = trained(storage, context)
+def test_a_message_without_features_keeps_what_it_had(data, storage, context):
+    classifier = trained(data, storage, context)
     message = Message(data={"text": "", "intent": {"name": "greet", "confidence": 1.0}})
     classifier.process([message])
     assert message.get("intent") == {"name": "greet", "confidence": 1.0}

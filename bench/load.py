@@ -243,8 +243,8 @@ def drive_in_turns(targets: Dict[str, Tuple[str, Sequence, Sequence[int]]]) -> D
     share = SECONDS_PER_LEVEL / ROUNDS
     for level in LEVELS:
         pooled = {name: {"latencies": [], "errors": 0, "cpu_s": 0.0, "driver_cpu_s": 0.0} for name in targets}
+        names = list(targets)
         for round_ in range(ROUNDS):
-            names = list(targets)
             for name in names[round_ % len(names):] + names[:round_ % len(names)]:
                 log(f"{level} concurrent conversation(s), turn {round_ + 1}/{ROUNDS}: {name} for {share:.1f}s")
                 url, scripts, pids = targets[name]
@@ -284,8 +284,8 @@ def main() -> None:
             "ours": (f"{ours.rasa_url}/webhooks/rest/webhook", OURS, [ours.process.pid]),
             "scaled": (f"{scaled.rasa_url}/webhooks/rest/webhook", OURS, [scaled.process.pid]),
         })
-        for name, process in (("baseline", baseline.process), ("ours", ours.process), ("scaled", scaled.process)):
-            meta[f"{name}_rss_mb"] = rss_by_role([process.pid])
+        for name, stack in running.items():
+            meta[f"{name}_rss_mb"] = rss_by_role([stack.process.pid])
     finally:
         for stack in running.values():
             stack.stop()

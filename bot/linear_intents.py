@@ -15,7 +15,9 @@ not rank keeps the linear ranking alone.
 """
 from __future__ import annotations
 
+import contextlib
 import logging
+import zipfile
 from typing import Any, Dict, List, Optional, Text
 
 import numpy as np
@@ -104,21 +106,27 @@ class LinearIntentClassifier(GraphComponent, IntentClassifier):
              execution_context: ExecutionContext, **kwargs: Any) -> "LinearIntentClassifier":
         import skops.io as sio
 
+        stack = contextlib.ExitStack()
         try:
-            with model_storage.read_from(resource) as model_dir:
-                model_file = model_dir / _MODEL_FILE
-                if not model_file.exists():
-                    return cls(config, model_storage, resource)
-                # Only sklearn, numpy and scipy types: the file is ours, but skops checks anyway.
-                types = sio.get_untrusted_types(file=model_file)
-                unexpected = [t for t in types if not t.startswith(("sklearn.", "numpy.", "scipy.sparse."))]
-                if unexpected:
-                    raise LinearIntentsFileError(
-                        f"{model_file} holds unexpected types {unexpected}; retrain the model (`make train`).")
-                pipeline = sio.load(model_file, trusted=types)
+            model_dir = stack.enter_context(model_storage.read_from(resource))
         except ValueError:
             # Rasa's storage raises ValueError when the component never persisted (too little data).
             return cls(config, model_storage, resource)
+        with stack:
+            model_file = model_dir / _MODEL_FILE
+            if not model_file.exists():
+                return cls(config, model_storage, resource)
+            try:
+                # Only sklearn, numpy and scipy types: the file is ours, but skops checks anyway.
+                types = sio.get_untrusted_types(file=model_file)
+                unexpected = [t for t in types if not t.startswith(("sklearn.", "numpy.", "scipy.sparse."))]
+                pipeline = None if unexpected else sio.load(model_file, trusted=types)
+            except (zipfile.BadZipFile, KeyError, ValueError) as error:
+                raise LinearIntentsFileError(
+                    f"{model_file} cannot be read ({error}); retrain the model (`make train`).") from error
+            if unexpected:
+                raise LinearIntentsFileError(
+                    f"{model_file} holds unexpected types {unexpected}; retrain the model (`make train`).")
         return cls(config, model_storage, resource, pipeline)
 
     def ranking(self, counts: scipy.sparse.spmatrix, diet_ranking: List[Dict[str, Any]]) -> List[Dict[str, Any]]:

@@ -1,5 +1,5 @@
-"""The linear intent classifier learns, survives a save and load, and blends DIET's ranking
-(bot/linear_intents.py)."""
+"""The linear intent classifier learns, survives a save and load, blends DIET's ranking, and
+refuses a damaged file (bot/linear_intents.py)."""
 from __future__ import annotations
 
 from typing import Dict, List
@@ -9,7 +9,7 @@ from rasa.engine.storage.resource import Resource
 from rasa.shared.nlu.training_data.message import Message
 from rasa.shared.nlu.training_data.training_data import TrainingData
 
-from bot.linear_intents import LinearIntentClassifier
+from bot.linear_intents import LinearIntentClassifier, LinearIntentsFileError
 from tests.components import EXAMPLES, copies, featurized, ranking
 
 
@@ -61,6 +61,15 @@ def test_the_blend_weighs_diet_by_one_minus_weight(data, storage, context):
         linear = {r["name"]: r["confidence"] for r in alone.get("intent_ranking")}
         for r in mixed.get("intent_ranking"):
             assert r["confidence"] == pytest.approx(0.5 * linear[r["name"]] + 0.5 * diet[r["name"]])
+
+
+def test_a_damaged_model_file_is_refused_with_advice(data, storage, context):
+    trained(data, storage, context)
+    with storage.write_to(Resource("linear")) as model_dir:
+        (model_dir / "linear_intents.skops").write_bytes(b"not a zip archive")
+
+    with pytest.raises(LinearIntentsFileError, match="make train"):
+        LinearIntentClassifier.load(LinearIntentClassifier.get_default_config(), storage, Resource("linear"), context)
 
 
 def test_a_message_without_features_keeps_what_it_had(data, storage, context):

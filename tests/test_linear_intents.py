@@ -1,8 +1,8 @@
-"""The linear intent classifier learns, survives a save and load, blends DIET's ranking, and
-refuses a damaged file (bot/linear_intents.py)."""
+"""The linear intent classifier learns, survives a save and load, and refuses a damaged file
+(bot/linear_intents.py)."""
 from __future__ import annotations
 
-from typing import Dict, List
+from typing import List
 
 import pytest
 from rasa.engine.storage.resource import Resource
@@ -25,19 +25,14 @@ def trained(data: TrainingData, storage, context, **config) -> LinearIntentClass
     return classifier
 
 
-def predicted(classifier: LinearIntentClassifier, data: TrainingData,
-              diet: Dict[str, float] = None) -> List[Message]:
-    messages = copies(data)
-    if diet:
-        for message in messages:
-            message.set("intent_ranking", [{"name": n, "confidence": c} for n, c in diet.items()])
-    return classifier.process(messages)
+def predicted(classifier: LinearIntentClassifier, data: TrainingData) -> List[Message]:
+    return classifier.process(copies(data))
 
 
 def test_it_learns_the_examples_and_predicts_the_same_after_loading(data, storage, context):
-    classifier = trained(data, storage, context, weight=1.0)
+    classifier = trained(data, storage, context)
     loaded = LinearIntentClassifier.load(
-        {**LinearIntentClassifier.get_default_config(), "weight": 1.0}, storage, Resource("linear"), context)
+        LinearIntentClassifier.get_default_config(), storage, Resource("linear"), context)
     before, after = predicted(classifier, data), predicted(loaded, data)
 
     assert [m.get("intent")["name"] for m in after] == [m.get("intent") for m in data.training_examples]
@@ -49,18 +44,13 @@ def test_it_learns_the_examples_and_predicts_the_same_after_loading(data, storag
         assert message.get("intent") == message.get("intent_ranking")[0]
 
 
-def test_the_blend_weighs_diet_by_one_minus_weight(data, storage, context):
-    diet = {"points": 0.9, "greet": 0.05, "pay": 0.05}
-    linear_only = predicted(trained(data, storage, context, weight=1.0), data, diet)
-    diet_only = predicted(trained(data, storage, context, weight=0.0), data, diet)
-    blended = predicted(trained(data, storage, context, weight=0.5), data, diet)
+def test_a_lower_temperature_makes_the_same_ranking_more_decided(data, storage, context):
+    sharp = predicted(trained(data, storage, context, temperature=0.05), data)
+    soft = predicted(trained(data, storage, context, temperature=0.5), data)
 
-    assert {m.get("intent")["name"] for m in diet_only} == {"points"}
-    assert len({m.get("intent")["name"] for m in linear_only}) == 3
-    for alone, mixed in zip(linear_only, blended):
-        linear = {r["name"]: r["confidence"] for r in alone.get("intent_ranking")}
-        for r in mixed.get("intent_ranking"):
-            assert r["confidence"] == pytest.approx(0.5 * linear[r["name"]] + 0.5 * diet[r["name"]])
+    for decided, undecided in zip(sharp, soft):
+        assert [r["name"] for r in decided.get("intent_ranking")] == [r["name"] for r in undecided.get("intent_ranking")]
+        assert decided.get("intent")["confidence"] > undecided.get("intent")["confidence"]
 
 
 def test_a_damaged_model_file_is_refused_with_advice(data, storage, context):

@@ -118,13 +118,13 @@ class LinearIntentClassifier(GraphComponent, IntentClassifier):
                 # Only sklearn, numpy and scipy types: the file is ours, but skops checks anyway.
                 types = sio.get_untrusted_types(file=model_file)
                 unexpected = [t for t in types if not t.startswith(("sklearn.", "numpy.", "scipy.sparse."))]
-                pipeline = None if unexpected else sio.load(model_file, trusted=types)
+                if unexpected:
+                    raise LinearIntentsFileError(
+                        f"{model_file} holds unexpected types {unexpected}; retrain the model (`make train`).")
+                pipeline = sio.load(model_file, trusted=types)
             except (zipfile.BadZipFile, KeyError, ValueError) as error:
                 raise LinearIntentsFileError(
                     f"{model_file} cannot be read ({error}); retrain the model (`make train`).") from error
-            if unexpected:
-                raise LinearIntentsFileError(
-                    f"{model_file} holds unexpected types {unexpected}; retrain the model (`make train`).")
         return cls(config, model_storage, resource, pipeline)
 
     def ranking(self, counts: scipy.sparse.spmatrix) -> List[Dict[str, Any]]:

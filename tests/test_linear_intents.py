@@ -49,7 +49,7 @@ def test_a_lower_temperature_makes_the_same_ranking_more_decided(data, storage, 
     soft = predicted(trained(data, storage, context, temperature=0.5), data)
 
     for decided, undecided in zip(sharp, soft):
-        assert [r["name"] for r in decided.get("intent_ranking")] == [r["name"] for r in undecided.get("intent_ranking")]
+        assert [name for name, _ in ranking(decided)] == [name for name, _ in ranking(undecided)]
         assert decided.get("intent")["confidence"] > undecided.get("intent")["confidence"]
 
 

@@ -22,11 +22,12 @@ Events = List[Dict[Text, Any]]
 def token_of(tracker: Tracker) -> Optional[str]:
     """The CPS token the website sent with this conversation's latest message.
 
-    Only the latest message counts: a visitor who signs out stops sending it,
-    and no other conversation's token can ever be read here.
+    Only the latest message counts: a visitor who signs out stops sending it.
+    The sealed value opens only in the conversation it was sealed for and
+    only within its lifetime (bot/token_cipher.py), so a copy is worthless.
     """
     metadata = tracker.latest_message.get("metadata") or {}
-    return unseal(metadata.get(SEALED_METADATA_KEY))
+    return unseal(metadata.get(SEALED_METADATA_KEY), tracker.sender_id)
 
 
 def intent_of(tracker: Tracker) -> Optional[str]:

@@ -12,6 +12,7 @@ import asyncio
 import functools
 import logging
 import os
+import re
 from typing import Any, Dict, List, Optional
 
 import requests
@@ -21,6 +22,7 @@ from urllib3.util.retry import Retry
 logger = logging.getLogger(__name__)
 
 DEFAULT_URL = "http://127.0.0.1:8000"
+_TOKEN_CHARS = re.compile(r"[!-~]{1,512}")  # printable ASCII, no space: what a bearer token can be
 
 
 class CPSError(Exception):
@@ -150,6 +152,9 @@ class CPSClient:
         idempotent: bool = False,
     ) -> Dict[str, Any]:
         headers = {"Accept": "application/json"}
+        if token and not _TOKEN_CHARS.fullmatch(token):
+            # Never put it in a header (requests would echo it in its error): it cannot be valid.
+            raise CPSUnauthorized(f"CPS API token for {method} {path} has characters no token has")
         if token:
             headers["Authorization"] = f"Bearer {token}"
         if idempotency_key:

@@ -5,8 +5,13 @@ PY := $(VENV)/bin/python
 RASA := RASA_TELEMETRY_ENABLED=false PYTHONPATH=$(CURDIR) TF_CPP_MIN_LOG_LEVEL=2 SQLALCHEMY_SILENCE_UBER_WARNING=1 PYTHONWARNINGS=ignore $(VENV)/bin/rasa
 MODEL := models/cps-assistant.tar.gz
 VALIDATED := models/.validated
-# What the model is trained from: retrain only when one of these changed.
-MODEL_INPUTS := config.yml domain.yml $(shell find data bot -type f \( -name '*.yml' -o -name '*.py' \) 2>/dev/null)
+# What the model is trained from: retrain only when one of these changed. The
+# server side of bot/ (channels, guard, token sealing, stores, launcher) shapes
+# no model, so changing it retrains nothing.
+SERVER_SIDE := bot/channels.py bot/message_guard.py bot/token_cipher.py bot/conversation_ids.py \
+	bot/rate_limit.py bot/server.py bot/tracker_store.py bot/lock_store.py
+MODEL_INPUTS := config.yml domain.yml $(shell find data -type f -name '*.yml' 2>/dev/null) \
+	$(filter-out $(SERVER_SIDE),$(wildcard bot/*.py))
 
 .PHONY: run run-scaled test venv web train validate test-stories eval-nlu ablate-spacy ablate-word-forms bench transcripts clean lock
 
@@ -20,7 +25,7 @@ run-scaled: venv web $(MODEL)
 	@RASA_INSTANCES=$(N) ACTION_SERVERS=$(M) bash scripts/run.sh
 
 test: venv $(VALIDATED) $(MODEL)
-	@bash scripts/setup_web.sh --browser
+	@bash scripts/setup_web.sh --test
 	@$(MAKE) --no-print-directory test-stories
 	$(PY) -m pytest tests
 

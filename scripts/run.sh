@@ -5,39 +5,68 @@
 #
 #   RASA_PORT=5005 ACTIONS_PORT=5055 CPS_API_PORT=8000 WEB_PORT=8080
 #   HOST=127.0.0.1 STATE_DIR=.state MODEL=models/cps-assistant.tar.gz
-#   RASA_AUTH_TOKEN=...   protects Rasa's HTTP API (/model/parse, /conversations)
 #   RASA_INSTANCES=N ACTION_SERVERS=M   scale out: N Rasa instances and M action servers
 #                         behind nginx on RASA_PORT / ACTIONS_PORT, PostgreSQL tracker
 #                         store, Redis lock store (scripts/scaled.sh; `make run-scaled`)
 #   CPS_API_URL=...       the CPS API the actions call (default: the reference one started here)
 #   START_CPS_API=0       do not start the reference CPS API
 #   START_ACTIONS=0       do not start the action server (the fault tests run their own)
+#   REST_WEBHOOK_TOKEN=... lets the website's backend use the REST webhook through the public
+#                         entry point (WEB_PORT) with `Authorization: Bearer ...`; unset: not routed
+#
+# Secrets: taken from the environment when set, else created once under STATE_DIR
+# (mode 0600) and reused. Each process gets only the ones it needs, in its
+# environment, never on its command line (SECURITY.md):
+#   RASA_AUTH_TOKEN        Rasa's HTTP API (STATE_DIR/rasa-auth.token)
+#   CONVERSATION_KEY       signs the conversation ids Rasa issues (conversation.key)
+#   ACTION_SERVER_TOKEN    Rasa -> action server (action-server.token)
+#   CPS_TOKEN_PRIVATE_KEY  opens sealed CPS tokens: the action server only (cps-token-private.key);
+#   CPS_TOKEN_PUBLIC_KEY   seals them: Rasa (derived from the private key unless given)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ROOT=$(pwd)
+umask 077  # everything this script creates (keys, logs, databases) is the owner's alone
 
 HOST=${HOST:-127.0.0.1}
 RASA_PORT=${RASA_PORT:-5005}
 ACTIONS_PORT=${ACTIONS_PORT:-5055}
 CPS_API_PORT=${CPS_API_PORT:-8000}
 WEB_PORT=${WEB_PORT:-8080}
+RASA_API_PORT=${RASA_API_PORT:-$RASA_PORT}  # scaled: nginx's listener for Rasa's HTTP API
 STATE_DIR=${STATE_DIR:-$ROOT/.state}
 MODEL=${MODEL:-$ROOT/models/cps-assistant.tar.gz}
 PY="$ROOT/.venv/bin/python"
 
 mkdir -p "$STATE_DIR/logs"
+# The state directory can be traversed (PostgreSQL's own user reaches its cluster in the
+# scaled set-up) but not listed; every file in it is the owner's alone (umask above).
+chmod 711 "$STATE_DIR"; chmod 700 "$STATE_DIR/logs"
 LOGS="$STATE_DIR/logs"
 
-# The key that seals CPS tokens in the tracker store (bot/token_cipher.py).
-if [[ -z "${CPS_TOKEN_KEY:-}" ]]; then
-  if [[ ! -s "$STATE_DIR/token.key" ]]; then
-    (umask 077; "$PY" -c 'from cryptography.fernet import Fernet; print(Fernet.generate_key().decode())' > "$STATE_DIR/token.key")
+# secret VAR FILE: the variable's value from the environment, else FILE's, created on first start.
+secret() {
+  local var=$1 file="$STATE_DIR/$2"
+  if [[ -z "${!var:-}" ]]; then
+    [[ -s "$file" ]] || "$PY" -c 'import secrets; print(secrets.token_urlsafe(32))' > "$file"
+    printf -v "$var" '%s' "$(cat "$file")"
   fi
-  CPS_TOKEN_KEY=$(cat "$STATE_DIR/token.key")
+  export -n "$var"  # not inherited by every process: each start below names what it passes
+}
+secret RASA_AUTH_TOKEN rasa-auth.token
+secret CONVERSATION_KEY conversation.key
+secret ACTION_SERVER_TOKEN action-server.token
+if [[ -z "${CPS_TOKEN_PRIVATE_KEY:-}" ]]; then
+  key_file="$STATE_DIR/cps-token-private.key"
+  [[ -s "$key_file" ]] || "$PY" -c 'from bot.token_cipher import new_key_pair; print(new_key_pair()[0])' > "$key_file"
+  CPS_TOKEN_PRIVATE_KEY=$(cat "$key_file")
 fi
+export -n CPS_TOKEN_PRIVATE_KEY
+: "${CPS_TOKEN_PUBLIC_KEY:=$("$PY" -c 'import sys; from bot.token_cipher import public_key_of; print(public_key_of(sys.stdin.read().strip()))' <<<"$CPS_TOKEN_PRIVATE_KEY")}"
+export -n CPS_TOKEN_PUBLIC_KEY
+REST_WEBHOOK_TOKEN=${REST_WEBHOOK_TOKEN:-}
+export -n REST_WEBHOOK_TOKEN
 
 export PYTHONPATH="$ROOT${PYTHONPATH:+:$PYTHONPATH}"
-export CPS_TOKEN_KEY
 export ACTION_ENDPOINT_URL="http://$HOST:$ACTIONS_PORT/webhook"
 export TRACKER_DB="${TRACKER_DB:-$STATE_DIR/tracker.sqlite3}"
 export CORS_ORIGINS="${CORS_ORIGINS:-http://$HOST:$WEB_PORT,http://localhost:$WEB_PORT}"
@@ -94,27 +123,31 @@ if (( RASA_INSTANCES > 1 || ACTION_SERVERS > 1 )); then
   start_postgres
   start_redis
   rasa_ports=(); action_ports=(); endpoints=endpoints.scaled.yml
+  [[ "$RASA_API_PORT" == "$RASA_PORT" ]] && RASA_API_PORT=$(free_port)
   for _ in $(seq "$RASA_INSTANCES"); do rasa_ports+=("$(free_port)"); done
   for _ in $(seq "$ACTION_SERVERS"); do action_ports+=("$(free_port)"); done
   start_nginx "${rasa_ports[*]}" "${action_ports[*]}"
 fi
 
-# rasa-sdk reads its interface from SANIC_HOST (default 0.0.0.0).
 if [[ "${START_ACTIONS:-1}" == 1 ]]; then
   for port in "${action_ports[@]}"; do
-    start actions "$LOGS/actions-$port.log" env SANIC_HOST="$HOST" "$PY" -m rasa_sdk --actions actions --port "$port"
+    SANIC_HOST="$HOST" CPS_TOKEN_PRIVATE_KEY="$CPS_TOKEN_PRIVATE_KEY" ACTION_SERVER_TOKEN="$ACTION_SERVER_TOKEN" \
+      start actions "$LOGS/actions-$port.log" "$PY" -m actions.server --port "$port"
   done
 fi
 
 for port in "${rasa_ports[@]}"; do
-  rasa_args=(run --enable-api --model "$MODEL" --interface "$HOST" --port "$port"
-    --credentials credentials.yml --endpoints "${ENDPOINTS:-$endpoints}" --cors ${CORS_ORIGINS//,/ })
-  [[ -n "${RASA_AUTH_TOKEN:-}" ]] && rasa_args+=(--auth-token "$RASA_AUTH_TOKEN")
-  start rasa "$LOGS/rasa-$port.log" "$ROOT/.venv/bin/rasa" "${rasa_args[@]}"
+  RASA_AUTH_TOKEN="$RASA_AUTH_TOKEN" CONVERSATION_KEY="$CONVERSATION_KEY" ACTION_SERVER_TOKEN="$ACTION_SERVER_TOKEN" \
+    CPS_TOKEN_PUBLIC_KEY="$CPS_TOKEN_PUBLIC_KEY" TRACKER_DB_PASSWORD="${TRACKER_DB_PASSWORD:-}" \
+    REDIS_PASSWORD="${REDIS_PASSWORD:-}" start rasa "$LOGS/rasa-$port.log" "$PY" -m bot.server \
+    run --enable-api --model "$MODEL" --interface "$HOST" --port "$port" \
+    --credentials credentials.yml --endpoints "${ENDPOINTS:-$endpoints}" --cors ${CORS_ORIGINS//,/ }
 done
 
+# The one public entry point: the page, /socket.io and (with REST_WEBHOOK_TOKEN) the REST webhook.
 if [[ -d web ]]; then
-  start web "$LOGS/web.log" "$PY" -m web --host "$HOST" --port "$WEB_PORT" --rasa-url "http://$HOST:$RASA_PORT"
+  REST_WEBHOOK_TOKEN="$REST_WEBHOOK_TOKEN" start web "$LOGS/web.log" \
+    "$PY" -m web --host "$HOST" --port "$WEB_PORT" --rasa-url "http://$HOST:$RASA_PORT"
 fi
 
 [[ "${START_CPS_API:-1}" == 1 && -d cps_api ]] && wait_http "CPS API" "$REFERENCE_API/health" 60
@@ -126,13 +159,13 @@ for port in "${rasa_ports[@]}"; do wait_http "Rasa" "http://$HOST:$port/" 300; d
 
 cat <<EOF
 ==> the CPS sign-up assistant is running (Ctrl-C stops everything)
-    Rasa server     http://$HOST:$RASA_PORT   REST: POST /webhooks/rest/webhook, /model/parse
+    support page    http://$HOST:$WEB_PORT   the public entry point: the page, /socket.io$([[ -n "$REST_WEBHOOK_TOKEN" ]] && echo ", REST webhook")
+    Rasa server     http://$HOST:$RASA_PORT   loopback tools: POST /webhooks/rest/webhook; HTTP API with ?token=\$(cat $STATE_DIR/rasa-auth.token)
     action server   http://$HOST:$ACTIONS_PORT
 EOF
-(( RASA_INSTANCES > 1 || ACTION_SERVERS > 1 )) && echo "    scaled          nginx -> Rasa ${rasa_ports[*]}, actions ${action_ports[*]}; PostgreSQL :$TRACKER_DB_PORT, Redis :$REDIS_PORT"
+(( RASA_INSTANCES > 1 || ACTION_SERVERS > 1 )) && echo "    scaled          nginx -> Rasa ${rasa_ports[*]}, actions ${action_ports[*]}; HTTP API :$RASA_API_PORT; PostgreSQL :$TRACKER_DB_PORT, Redis :$REDIS_PORT"
 [[ "${START_CPS_API:-1}" == 1 && -d cps_api ]] && echo "    CPS API         $REFERENCE_API   (/openapi.json)"
 [[ "$CPS_API_URL" != "$REFERENCE_API" ]] && echo "    actions call    $CPS_API_URL"
-[[ -d web ]] && echo "    support page    http://$HOST:$WEB_PORT"
 echo "    logs            $LOGS/"
 
 # Stop everything as soon as any one process exits.

@@ -1,15 +1,19 @@
-// The page's locale and "signed in as" choice, kept across reloads.
+// The page's locale and "signed in as" choice. The locale is a preference and
+// survives a reload; the account's token is kept in memory only, as a real site
+// passes it from its own sign-in on every page, never in the browser's storage.
 (function () {
   const LOCALES = ["cs", "hu", "da", "lt", "fi", "en"];
   const stored = localStorage.getItem("cps.locale");
   const browser = (navigator.language || "en").slice(0, 2);
   const page = {
     locale: LOCALES.includes(stored) ? stored : LOCALES.includes(browser) ? browser : "en",
-    token: localStorage.getItem("cps.token") || "",
+    token: "",
     strings: {},
     listeners: [],
+    accountListeners: [],
     t(key) { return (this.strings[this.locale] || {})[key] || key; },
     onChange(fn) { this.listeners.push(fn); },
+    onAccountChange(fn) { this.accountListeners.push(fn); },
   };
   window.cpsPage = page;
 
@@ -24,12 +28,9 @@
   const locale = document.getElementById("locale");
   const account = document.getElementById("account");
   locale.value = page.locale;
-  account.value = page.token;
+  account.value = "";
   locale.addEventListener("change", () => { page.locale = locale.value; localStorage.setItem("cps.locale", page.locale); applyStrings(); });
-  account.addEventListener("change", () => { page.token = account.value; localStorage.setItem("cps.token", page.token); });
+  account.addEventListener("change", () => { page.token = account.value; page.accountListeners.forEach((fn) => fn()); });
 
-  page.ready = Promise.all([
-    fetch("/i18n.json").then((r) => r.json()),
-    fetch("/config.json").then((r) => r.json()),
-  ]).then(([strings, config]) => { page.strings = strings; page.config = config; applyStrings(); });
+  page.ready = fetch("/i18n.json").then((r) => r.json()).then((strings) => { page.strings = strings; applyStrings(); });
 })();

@@ -1,19 +1,22 @@
-// The chat widget: socket.io to Rasa, with the page's locale and the visitor's
-// CPS token sent as metadata (customData) with every message. The session id
-// and the transcript survive a reload, so the conversation goes on.
+// The chat widget: socket.io to the assistant through this page's own server,
+// with the page's locale and the visitor's CPS token as metadata (customData).
+//
+// The browser keeps nothing typed: the conversation id the server issued is
+// in sessionStorage (this tab only), and after a reload the server sends the
+// conversation back as it stored it, after its guard ("session_history").
+// Signing in, out or as someone else starts a new conversation. Messages
+// typed before the server confirmed the conversation wait and are sent then.
 (function () {
   const page = window.cpsPage;
   const $ = (id) => document.getElementById(id);
   const panel = $("chat"), openButton = $("chat-open"), closeButton = $("chat-close");
   const log = $("chat-log"), status = $("chat-status"), form = $("chat-form"), input = $("chat-input");
-  const TRANSCRIPT = "cps.transcript", SESSION = "cps.session";
+  const SESSION = "cps.session", SIGNED_IN = "cps.signed_in";
   const URL_PATTERN = /(https?:\/\/[^\s<>"]+[^\s<>".,;:!?)])/g;
   let typingTimer = null;
-
   let socket = null;
-
-  function transcript() { return JSON.parse(localStorage.getItem(TRANSCRIPT) || "[]"); }
-  function remember(entry) { const all = transcript(); all.push(entry); localStorage.setItem(TRANSCRIPT, JSON.stringify(all.slice(-200))); }
+  let confirmed = false;
+  const pending = [];
 
   // Text is inserted as text nodes, never as HTML: links are built element by element.
   function renderText(container, text) {
@@ -55,43 +58,64 @@
     if (on) typingTimer = setTimeout(() => setTyping(false), 30000);
   }
 
+  function emit(text) {
+    const customData = { language: page.locale };
+    if (page.token) customData.cps_token = page.token;
+    socket.emit("user_uttered", { message: text, customData });
+  }
+
+  function requestSession() {
+    confirmed = false;
+    socket.emit("session_request", { session_id: sessionStorage.getItem(SESSION) });
+  }
+
+  // A reload loses the in-memory sign-in: a conversation begun signed in does not go on signed out.
+  function startOver() {
+    sessionStorage.removeItem(SESSION);
+    sessionStorage.setItem(SIGNED_IN, page.token ? "1" : "");
+    log.replaceChildren();
+    if (socket && socket.connected) requestSession();
+  }
+
   function connect() {
-    socket = io(page.config.rasaUrl, { path: "/socket.io", transports: ["websocket", "polling"] });
-    socket.on("connect", () => {
-      status.textContent = "";
-      socket.emit("session_request", { session_id: localStorage.getItem(SESSION) });
-    });
+    socket = io({ path: "/socket.io", transports: ["websocket", "polling"] });
+    socket.on("connect", () => { status.textContent = ""; requestSession(); });
     socket.on("session_confirm", (data) => {
       const id = typeof data === "string" ? data : data && data.session_id;
-      if (id) localStorage.setItem(SESSION, id);
+      if (!id) return;
+      sessionStorage.setItem(SESSION, id);
+      confirmed = true;
+      while (pending.length) emit(pending.shift());
     });
-    socket.on("disconnect", () => { status.textContent = page.t("widget.offline"); });
+    socket.on("session_history", (entries) => {
+      log.replaceChildren();
+      (entries || []).forEach(render);
+    });
+    socket.on("disconnect", () => { confirmed = false; status.textContent = page.t("widget.offline"); });
     socket.on("bot_uttered", (message) => {
       setTyping(false);
       const buttons = (message.quick_replies || message.buttons || []).map((b) => ({ title: b.title, payload: b.payload }));
-      const entry = { from: "bot", text: message.text || "", buttons };
-      remember(entry); render(entry);
+      render({ from: "bot", text: message.text || "", buttons });
     });
   }
 
   function send(text, shown) {
     if (!text.trim()) return;
-    const entry = { from: "user", text: shown || text };
-    remember(entry); render(entry);
-    const customData = { language: page.locale };
-    if (page.token) customData.cps_token = page.token;
-    socket.emit("user_uttered", { message: text, customData, session_id: localStorage.getItem(SESSION) });
+    render({ from: "user", text: shown || text });
+    if (confirmed && socket.connected) emit(text); else pending.push(text);
     setTyping(true);
   }
 
   form.addEventListener("submit", (event) => { event.preventDefault(); send(input.value); input.value = ""; input.focus(); });
 
-  function open() { panel.hidden = false; openButton.setAttribute("aria-expanded", "true"); localStorage.setItem("cps.open", "1"); input.focus(); }
-  function close() { panel.hidden = true; openButton.setAttribute("aria-expanded", "false"); localStorage.removeItem("cps.open"); openButton.focus(); }
+  function open() { panel.hidden = false; openButton.setAttribute("aria-expanded", "true"); sessionStorage.setItem("cps.open", "1"); input.focus(); }
+  function close() { panel.hidden = true; openButton.setAttribute("aria-expanded", "false"); sessionStorage.removeItem("cps.open"); openButton.focus(); }
   openButton.addEventListener("click", () => (panel.hidden ? open() : close()));
   closeButton.addEventListener("click", close);
   panel.addEventListener("keydown", (event) => { if (event.key === "Escape") close(); });
+  page.onAccountChange(startOver);
 
-  transcript().forEach(render);
-  page.ready.then(() => { connect(); if (localStorage.getItem("cps.open")) open(); });
+  if (sessionStorage.getItem(SIGNED_IN) && !page.token) startOver();
+  connect();
+  page.ready.then(() => { if (sessionStorage.getItem("cps.open")) open(); });
 })();

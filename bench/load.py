@@ -156,12 +156,12 @@ def summarise(latencies: List[float], errors: int, seconds: float) -> Dict[str, 
             "p50_ms": pick(0.50), "p95_ms": pick(0.95), "p99_ms": pick(0.99), "latencies": latencies}
 
 
-def parse_latency(rasa_url: str, texts: Sequence[str], rounds: int = 5) -> float:
+def parse_latency(rasa_url: str, texts: Sequence[str], rounds: int = 5, token: str = "") -> float:
     samples = []
     for _ in range(rounds):
         for text in texts:
             started = time.perf_counter()
-            requests.post(f"{rasa_url}/model/parse", json={"text": text}, timeout=30)
+            requests.post(f"{rasa_url}/model/parse", json={"text": text}, params={"token": token}, timeout=30)
             samples.append((time.perf_counter() - started) * 1000)
     return statistics.median(samples)
 
@@ -230,7 +230,8 @@ def start_ours(name: str, env: Dict[str, str], meta: Dict[str, object], timeout:
     state = OUT / f"state-{name}"
     shutil.rmtree(state, ignore_errors=True)
     stack = Stack(state, env=dict(env), fault_proxy=False).start(timeout=timeout)
-    meta[f"{name}_parse_p50_ms"] = parse_latency(stack.rasa_url, [t for _, turns, _ in OURS for t in turns])
+    meta[f"{name}_parse_p50_ms"] = parse_latency(stack.api_url, [t for _, turns, _ in OURS for t in turns],
+                                                 token=stack.api_token["token"])
     return stack
 
 

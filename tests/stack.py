@@ -42,6 +42,25 @@ class Stack:
         return f"http://127.0.0.1:{self.env['RASA_PORT']}"
 
     @property
+    def api_url(self) -> str:
+        """Rasa's HTTP API: the server itself, or nginx's API listener in the scaled set-up."""
+        scaled = int(self.env.get("RASA_INSTANCES", "1")) > 1
+        return f"http://127.0.0.1:{self.env['RASA_API_PORT' if scaled else 'RASA_PORT']}"
+
+    def secret(self, name: str) -> str:
+        """A secret run.sh created under the state directory (or the one the test gave it)."""
+        variable = {"rasa-auth.token": "RASA_AUTH_TOKEN", "action-server.token": "ACTION_SERVER_TOKEN",
+                    "cps-token-private.key": "CPS_TOKEN_PRIVATE_KEY"}.get(name)
+        if variable and self.env.get(variable):  # run.sh takes the environment's value before its file
+            return self.env[variable]
+        return (self.state_dir / name).read_text().strip()
+
+    @property
+    def api_token(self) -> Dict[str, str]:
+        """The query parameter Rasa's HTTP API needs."""
+        return {"token": self.secret("rasa-auth.token")}
+
+    @property
     def cps_api_url(self) -> str:
         return f"http://127.0.0.1:{self.env['CPS_API_PORT']}"
 
@@ -52,7 +71,8 @@ class Stack:
     def start(self, timeout: float = 300) -> "Stack":
         """Starts on free ports; a second start (after stop) reuses ports and state."""
         if "RASA_PORT" not in self.env or (self.fault_proxy and not self.proxy):
-            ports = {k: str(free_port()) for k in ("RASA_PORT", "ACTIONS_PORT", "CPS_API_PORT", "WEB_PORT")}
+            ports = {k: str(free_port()) for k in ("RASA_PORT", "RASA_API_PORT", "ACTIONS_PORT", "CPS_API_PORT",
+                                                   "WEB_PORT")}
             api_url = f"http://127.0.0.1:{ports['CPS_API_PORT']}"
             if self.fault_proxy:
                 # The actions reach the reference CPS API through a proxy that tests can make fail.
@@ -102,8 +122,8 @@ class Stack:
         return response.json()
 
     def tracker(self, sender: str) -> Dict[str, Any]:
-        response = requests.get(f"{self.rasa_url}/conversations/{sender}/tracker", timeout=30,
-                                params={"token": self.env.get("RASA_AUTH_TOKEN", "")})
+        response = requests.get(f"{self.api_url}/conversations/{sender}/tracker", timeout=30,
+                                params=self.api_token)
         response.raise_for_status()
         return response.json()
 
@@ -114,6 +134,6 @@ def new_sender(prefix: str = "test") -> str:
 
 def reset_demo_account(stack: "Stack", token: str) -> None:
     """Puts a demo account back as seeded, through the reference API's test-only route."""
-    response = requests.post(f"{stack.cps_api_url}/admin/reset/{token}",
+    response = requests.post(f"{stack.cps_api_url}/admin/reset", json={"account": token},
                              headers={"X-Admin-Token": stack.env["CPS_API_ADMIN_TOKEN"]}, timeout=10)
     response.raise_for_status()

@@ -82,7 +82,8 @@ def test_model_parse_returns_language(stack):
     import requests
 
     for language, (greeting, login, _) in MESSAGES.items():
-        parsed = requests.post(f"{stack.rasa_url}/model/parse", json={"text": login}, timeout=30).json()
+        parsed = requests.post(f"{stack.api_url}/model/parse", json={"text": login}, params=stack.api_token,
+                               timeout=30).json()
         assert parsed["language"]["name"] == language, parsed["language"]
         assert 0.0 <= parsed["language"]["confidence"] <= 1.0
         assert parsed["intent"]["name"] == "login"

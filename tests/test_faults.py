@@ -85,7 +85,7 @@ class ActionServer:
 
     def start(self) -> None:
         self.process = subprocess.Popen(
-            [str(ROOT / ".venv" / "bin" / "python"), "-m", "rasa_sdk", "--actions", "actions", "--port", str(self.port)],
+            [str(ROOT / ".venv" / "bin" / "python"), "-m", "actions.server", "--port", str(self.port)],
             cwd=ROOT, env={**self.env, "SANIC_HOST": "127.0.0.1"}, stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL, start_new_session=True)
         deadline = time.monotonic() + 120
@@ -107,12 +107,14 @@ class ActionServer:
 def own_stack(tmp_path_factory):
     actions_port = free_port()
     # This stack also runs with RASA_AUTH_TOKEN set, as a production one should.
+    # and with the website's credential for the REST webhook at the public entry point.
     stack = Stack(tmp_path_factory.mktemp("own"), env={"START_ACTIONS": "0", "ACTIONS_PORT": str(actions_port),
-                                                      "RASA_AUTH_TOKEN": uuid.uuid4().hex})
+                                                      "RASA_AUTH_TOKEN": uuid.uuid4().hex,
+                                                      "REST_WEBHOOK_TOKEN": uuid.uuid4().hex})
     stack.start()
-    key = (stack.state_dir / "token.key").read_text().strip()
-    actions = ActionServer(actions_port, {**os.environ, "CPS_TOKEN_KEY": key, "CPS_API_URL": stack.proxy.url,
-                                          "PYTHONPATH": str(ROOT)})
+    actions = ActionServer(actions_port, {**os.environ, "CPS_API_URL": stack.proxy.url, "PYTHONPATH": str(ROOT),
+                                          "CPS_TOKEN_PRIVATE_KEY": stack.secret("cps-token-private.key"),
+                                          "ACTION_SERVER_TOKEN": stack.secret("action-server.token")})
     actions.start()
     yield stack, actions
     actions.stop()
@@ -154,7 +156,7 @@ def test_http_api_needs_the_token_and_rest_answers_only_the_page_origin(own_stac
     stack, _ = own_stack
     sender = new_sender("access")
     stack.say(sender, "Hello", language="en")  # the channel itself stays public
-    tracker_url = f"{stack.rasa_url}/conversations/{sender}/tracker"
+    tracker_url = f"{stack.api_url}/conversations/{sender}/tracker"
     assert requests.get(tracker_url, timeout=10).status_code == 401
     assert requests.get(tracker_url, params={"token": "wrong"}, timeout=10).status_code == 401
     assert requests.post(f"{stack.rasa_url}/model/parse", json={"text": "hi"}, timeout=10).status_code == 401
@@ -167,3 +169,19 @@ def test_http_api_needs_the_token_and_rest_answers_only_the_page_origin(own_stac
 
     assert allowed_origin(stack.web_url) == stack.web_url
     assert allowed_origin("http://evil.example") is None
+
+
+def test_the_rest_webhook_through_the_entry_needs_the_websites_credential(own_stack):
+    stack, _ = own_stack
+    url = f"{stack.web_url}/webhooks/rest/webhook"
+    body = {"sender": new_sender("backend"), "message": "how do I log in?", "metadata": {"language": "en"}}
+    for headers in ({}, {"Authorization": "Bearer guess"}, {"Authorization": stack.env["REST_WEBHOOK_TOKEN"]}):
+        assert requests.post(url, json=body, headers=headers, timeout=30).status_code == 401, headers
+    answer = requests.post(url, json=body, headers={"Authorization": f"Bearer {stack.env['REST_WEBHOOK_TOKEN']}"},
+                           timeout=60)
+    assert answer.status_code == 200 and any(LOGIN_URL in r.get("text", "") for r in answer.json()), answer.text
+    # The credential opens the webhook, nothing else.
+    params = {"token": stack.env["RASA_AUTH_TOKEN"]}
+    assert requests.get(f"{stack.web_url}/conversations/{body['sender']}/tracker", params=params,
+                        headers={"Authorization": f"Bearer {stack.env['REST_WEBHOOK_TOKEN']}"},
+                        timeout=10).status_code == 404

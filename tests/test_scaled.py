@@ -5,11 +5,14 @@ from __future__ import annotations
 
 import concurrent.futures
 import glob
+import os
 import re
+import socket
 import subprocess
 import tempfile
 
 import pytest
+import requests
 
 from tests.stack import Stack, new_sender
 
@@ -75,7 +78,8 @@ def drop_tracker_connections(stack: Stack) -> int:
         [psql, "-h", "127.0.0.1", "-p", port, "-U", "rasa", "-d", "postgres", "-tAc",
          "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity "
          "WHERE datname = 'rasa' AND pid <> pg_backend_pid()"],
-        capture_output=True, text=True, check=True, timeout=30)
+        capture_output=True, text=True, check=True, timeout=30,
+        env={**os.environ, "PGPASSWORD": stack.secret("postgres.password")})
     return int(result.stdout.strip())
 
 
@@ -87,3 +91,19 @@ def test_conversation_survives_the_database_dropping_every_connection(scaled):
     for text in MESSAGES[2:]:  # round-robin: each instance meets its dead connections
         assert scaled.say(sender, text, language="en"), text
     assert [text for text, _ in turns(scaled.tracker(sender))] == MESSAGES
+
+
+def test_only_the_channels_pass_nginx_and_the_stores_need_their_passwords(scaled):
+    for path in ("/conversations/x/tracker", "/model", "/status", "/domain"):
+        assert requests.get(f"{scaled.rasa_url}{path}", params=scaled.api_token, timeout=10).status_code == 404, path
+    assert requests.get(f"{scaled.api_url}/status", params=scaled.api_token, timeout=10).status_code == 200
+    port = re.search(r"Redis :(\d+)", (scaled.state_dir / "run.out").read_text()).group(1)
+    with socket.create_connection(("127.0.0.1", int(port)), timeout=5) as redis:
+        redis.sendall(b"PING\r\n")
+        assert redis.recv(100).startswith(b"-NOAUTH"), "Redis answers without its password"
+    psql = sorted(glob.glob("/usr/lib/postgresql/*/bin/psql"))[-1]
+    pg_port = re.search(r"PostgreSQL :(\d+)", (scaled.state_dir / "run.out").read_text()).group(1)
+    refused = subprocess.run([psql, "-h", "127.0.0.1", "-p", pg_port, "-U", "rasa", "-d", "rasa", "-w", "-tAc",
+                              "select 1"], capture_output=True, text=True, timeout=30,
+                             env={k: v for k, v in os.environ.items() if k != "PGPASSWORD"})
+    assert refused.returncode != 0 and "password" in refused.stderr, refused.stderr

@@ -16,6 +16,7 @@ from selenium.webdriver.common.keys import Keys
 from selenium.webdriver.support import expected_conditions as EC
 from selenium.webdriver.support.ui import Select, WebDriverWait
 
+from tests.chat_client import conversation_key
 from tests.languages import language_of
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -35,7 +36,7 @@ def test_page_strings_exist_in_all_six_languages():
 def browser():
     chromium, driver = shutil.which("chromium"), shutil.which("chromedriver")
     if not (chromium and driver):
-        pytest.fail("chromium and chromedriver are missing: run scripts/setup_web.sh --browser")
+        pytest.fail("chromium and chromedriver are missing: run scripts/setup_web.sh --test")
     options = Options()
     options.binary_location = chromium
     for flag in ("--headless=new", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
@@ -59,10 +60,11 @@ def wait_for_bot_messages(browser, at_least: int, timeout: float = 60):
 
 def open_page(browser, stack, locale: str, account: str = ""):
     browser.get(stack.web_url)
-    browser.execute_script("localStorage.clear()")
+    browser.execute_script("localStorage.clear(); sessionStorage.clear()")
     browser.get(stack.web_url)
     Select(browser.find_element(By.ID, "locale")).select_by_value(locale)
-    Select(browser.find_element(By.ID, "account")).select_by_value(account)
+    if account:
+        Select(browser.find_element(By.ID, "account")).select_by_value(account)
     browser.find_element(By.ID, "chat-open").click()
     WebDriverWait(browser, 10).until(EC.visibility_of_element_located((By.ID, "chat-input")))
 
@@ -96,23 +98,76 @@ def test_conversation_in_each_locale(stack, browser, locale):
     browser.save_screenshot(str(SCREENSHOTS / f"chat_{locale}.png"))
 
 
+def session_of(browser) -> str:
+    return browser.execute_script("return sessionStorage.getItem('cps.session')")
+
+
 def test_reload_keeps_the_conversation(stack, browser):
     open_page(browser, stack, "da")
     type_message(browser, "Goddag")
-    wait_for_bot_messages(browser, 1)
-    session = browser.execute_script("return localStorage.getItem('cps.session')")
+    first = wait_for_bot_messages(browser, 1)
+    session = session_of(browser)
     assert session
 
     browser.refresh()
     WebDriverWait(browser, 10).until(EC.visibility_of_element_located((By.ID, "chat-input")))
-    assert len(bot_messages(browser)) >= 1, "the transcript was lost on reload"
+    # The transcript comes back from the server (the browser keeps none of it).
+    WebDriverWait(browser, 10).until(lambda b: bot_messages(b)[:1] == first[:1])
+    assert [e.text for e in browser.find_elements(By.CSS_SELECTOR, "#chat-log .msg.user")] == ["Goddag"]
     before = len(bot_messages(browser))
     type_message(browser, "hvordan logger jeg på?")
     wait_for_bot_messages(browser, before + 1)
-    assert browser.execute_script("return localStorage.getItem('cps.session')") == session
+    assert session_of(browser) == session
     # Rasa kept one conversation: both messages are in the same tracker.
-    texts = [e.get("text") for e in stack.tracker(session)["events"] if e["event"] == "user"]
-    assert "Goddag" in texts and "hvordan logger jeg på?" in texts
+    texts = [e.get("text") for e in stack.tracker(conversation_key(session))["events"] if e["event"] == "user"]
+    assert texts == ["Goddag", "hvordan logger jeg på?"], texts
+
+
+def test_the_browser_keeps_no_typed_text_no_token_and_no_card(stack, browser):
+    open_page(browser, stack, "en", account="demo-incomplete")
+    type_message(browser, "how many points do I have?")
+    wait_for_bot_messages(browser, 2)
+    before = len(bot_messages(browser))
+    type_message(browser, "my card is 4111 1111 1111 1111 12/27")
+    replies = wait_for_bot_messages(browser, before + 1)
+    assert "card numbers" in replies[-1], replies[-1]
+    storage = browser.execute_script(
+        "const all = {}; for (const s of [localStorage, sessionStorage]) for (let i = 0; i < s.length; i++)"
+        " all[s.key(i)] = s.getItem(s.key(i)); return JSON.stringify(all);")
+    for secret in ("4111", "demo-incomplete", "how many points", "my card"):
+        assert secret not in storage, f"{secret!r} in the browser's storage: {storage}"
+    cookies = browser.get_cookies()
+    assert not cookies, cookies
+
+
+def test_signing_out_starts_a_new_conversation(stack, browser):
+    open_page(browser, stack, "en", account="demo-pro")
+    type_message(browser, "how many points do I have?")
+    assert "2100" in " ".join(wait_for_bot_messages(browser, 1)).replace(",", "")
+    signed_in_session = session_of(browser)
+
+    Select(browser.find_element(By.ID, "account")).select_by_value("")
+    WebDriverWait(browser, 10).until(lambda b: session_of(b) and session_of(b) != signed_in_session)
+    assert not bot_messages(browser), "the signed-in conversation is still on screen"
+    type_message(browser, "how many points do I have?")
+    replies = wait_for_bot_messages(browser, 2)
+    assert "2100" not in " ".join(replies).replace(",", ""), replies
+    old = [e.get("text") for e in stack.tracker(conversation_key(signed_in_session))["events"] if e["event"] == "user"]
+    assert old == ["how many points do I have?"], old
+
+
+def test_a_message_typed_before_the_session_is_confirmed_is_answered(stack, browser):
+    browser.execute_cdp_cmd("Network.enable", {})
+    browser.execute_cdp_cmd("Network.setBlockedURLs", {"urls": ["*/socket.io/?*"]})
+    open_page(browser, stack, "fi")
+    type_message(browser, "Hyvää päivää")  # no connection yet: the widget must keep it
+    assert not bot_messages(browser)
+    browser.execute_cdp_cmd("Network.setBlockedURLs", {"urls": []})
+    replies = wait_for_bot_messages(browser, 1, timeout=60)
+    assert language_of(replies[0]) == "fi", replies
+    texts = [e.get("text") for e in stack.tracker(conversation_key(session_of(browser)))["events"]
+             if e["event"] == "user"]
+    assert texts == ["Hyvää päivää"], texts
 
 
 def test_signed_in_visitor_gets_an_account_answer(stack, browser):
@@ -138,7 +193,8 @@ def test_keyboard_only_and_screen_reader_labels(stack, browser):
     assert not browser.find_element(By.ID, "chat").is_displayed()
 
 
-def test_socketio_refuses_other_origins(stack):
-    handshake = f"{stack.rasa_url}/socket.io/?EIO=4&transport=polling"
+@pytest.mark.parametrize("address", ["rasa_url", "web_url"])
+def test_socketio_refuses_other_origins(stack, address):
+    handshake = f"{getattr(stack, address)}/socket.io/?EIO=4&transport=polling"
     assert requests.get(handshake, headers={"Origin": stack.web_url}, timeout=10).status_code == 200
     assert requests.get(handshake, headers={"Origin": "http://evil.example"}, timeout=10).status_code == 400

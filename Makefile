@@ -13,7 +13,7 @@ SERVER_SIDE := bot/channels.py bot/message_guard.py bot/token_cipher.py bot/conv
 MODEL_INPUTS := config.yml domain.yml $(shell find data -type f -name '*.yml' 2>/dev/null) \
 	$(filter-out $(SERVER_SIDE),$(wildcard bot/*.py))
 
-.PHONY: run run-scaled test venv web train validate test-stories eval-nlu ablate-spacy ablate-word-forms bench transcripts clean lock
+.PHONY: run run-scaled test venv web train validate test-stories eval-nlu ablate-spacy ablate-word-forms bench bench-flood transcripts clean lock
 
 run: venv web $(MODEL)
 	@bash scripts/run.sh
@@ -71,6 +71,10 @@ ablate-word-forms: venv
 # BENCH_SECONDS (default 30) per stack, in BENCH_ROUNDS turns (default 3) that alternate the stacks.
 bench: venv web $(MODEL)
 	$(PY) -m bench.load
+
+# What one client flooding the public entry point costs the other visitors (SECURITY.md, "Limits").
+bench-flood: venv web $(MODEL)
+	$(PY) -m bench.flood
 
 # One sample conversation per flow and language: reports/transcripts/<language>.md
 transcripts: venv web $(MODEL)

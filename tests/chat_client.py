@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import time
 from typing import Any, Dict, List, Optional, Tuple
 
 import aiohttp
@@ -85,3 +86,53 @@ class ChatClient:
 def conversation_key(signed_id: str) -> str:
     """The tracker store's key for a signed conversation id (bot/conversation_ids.py)."""
     return signed_id.split(".", 1)[0]
+
+
+async def converse(base_url: str, source: str, questions: List[str], language: str = "en") -> List[Tuple[float, str]]:
+    """One calm visitor's conversation: (seconds to the first answer, the answers' text) per question."""
+    turns = []
+    async with ChatClient(base_url, source=source) as visitor:
+        await visitor.request_session()
+        for text in questions:
+            started = time.monotonic()
+            await visitor.emit("user_uttered", {"message": text, "customData": {"language": language}})
+            first = await visitor.next_event("bot_uttered", 60)
+            latency = time.monotonic() - started
+            rest = []
+            while True:
+                try:
+                    rest.append(await visitor.next_event("bot_uttered", 0.3))
+                except asyncio.TimeoutError:
+                    break
+            turns.append((latency, " ".join(m.get("text") or "" for m in [first, *rest])))
+    return turns
+
+
+async def flood(base_url: str, source: str, messages: int, seconds: float, language: str = "en") -> List[str]:
+    """One client sending as fast as it can (bounded in count and time); the texts it got back."""
+    async with ChatClient(base_url, source=source) as flooder:
+        await flooder.request_session()
+        deadline = time.monotonic() + seconds
+        for i in range(messages):
+            if time.monotonic() > deadline:
+                break
+            await flooder.emit("user_uttered", {"message": f"hello {i}", "customData": {"language": language}})
+            await asyncio.sleep(0.01)
+        answers = []
+        try:
+            while True:
+                answers.append((await flooder.next_event("bot_uttered", 3)).get("text"))
+        except asyncio.TimeoutError:
+            return answers
+
+
+CALM_QUESTIONS = ["Hello", "how do I log in?", "how can I pay?", "what is CPS?", "thanks"]
+
+
+async def flood_beside_a_calm_visitor(base_url: str) -> Tuple[List[float], List[Tuple[float, str]], List[str]]:
+    """A calm visitor alone (127.0.0.3), then another (127.0.0.4) while a third floods (127.0.0.2)."""
+    calm = [latency for latency, _ in await converse(base_url, "127.0.0.3", CALM_QUESTIONS)]
+    flooding = asyncio.ensure_future(flood(base_url, "127.0.0.2", messages=400, seconds=5))
+    await asyncio.sleep(0.5)
+    during = await converse(base_url, "127.0.0.4", CALM_QUESTIONS)
+    return calm, during, await flooding

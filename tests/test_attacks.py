@@ -17,7 +17,7 @@ from typing import List
 import pytest
 import requests
 
-from tests.chat_client import ChatClient, conversation_key
+from tests.chat_client import ChatClient, conversation_key, flood_beside_a_calm_visitor
 from tests.languages import CODES
 from tests.stack import new_sender, reset_demo_account
 from tests.test_message_guard import SENSITIVE_FORMS
@@ -247,45 +247,11 @@ def test_bodies_over_the_limit_are_refused(stack):
 
 
 def test_a_flooding_client_is_told_to_slow_down_and_others_keep_their_answers(stack):
-    """One visitor (127.0.0.2) floods the entry point while another (127.0.0.3) converses."""
-    questions = ["Hello", "how do I log in?", "how can I pay?", "what is CPS?", "thanks"]
+    """One visitor (127.0.0.2) floods the entry point while another (127.0.0.4) converses."""
     slow_down = response_texts("utter_slow_down", "en")[0]
-
-    async def converse(source: str) -> List[float]:
-        async with ChatClient(stack.web_url, source=source) as visitor:
-            await visitor.request_session()
-            latencies = []
-            for text in questions:
-                started = time.monotonic()
-                replies = await visitor.say(text, {"language": "en"}, quiet=0.3)
-                latencies.append(time.monotonic() - started)
-                assert slow_down not in texts(replies), "a calm visitor was told to slow down"
-            return latencies
-
-    async def flood(source: str, messages: int, seconds: float) -> List[str]:
-        async with ChatClient(stack.web_url, source=source) as flooder:
-            await flooder.request_session()
-            deadline = time.monotonic() + seconds
-            for i in range(messages):
-                if time.monotonic() > deadline:
-                    break
-                await flooder.emit("user_uttered", {"message": f"hello {i}", "customData": {"language": "en"}})
-                await asyncio.sleep(0.01)
-            answers = []
-            try:
-                while True:
-                    answers.append((await flooder.next_event("bot_uttered", 3)).get("text"))
-            except asyncio.TimeoutError:
-                return answers
-
-    async def scenario():
-        calm = await converse("127.0.0.3")
-        flood_task = asyncio.ensure_future(flood("127.0.0.2", messages=400, seconds=5))
-        await asyncio.sleep(0.5)
-        during = await converse("127.0.0.4")
-        return calm, during, await flood_task
-
-    calm, during, flood_answers = asyncio.run(scenario())
+    calm, during, flood_answers = asyncio.run(flood_beside_a_calm_visitor(stack.web_url))
+    assert all(slow_down not in answer for _, answer in during), "a calm visitor was told to slow down"
+    assert all(answer.strip() for _, answer in during)
     refused = flood_answers.count(slow_down)
     # The entry point passes about 60 + 10/s of the flood's frames; the channel answers
     # 6 + 0.5/s of those, and tells the visitor to slow down for the rest.
@@ -293,5 +259,6 @@ def test_a_flooding_client_is_told_to_slow_down_and_others_keep_their_answers(st
     answered = len([a for a in flood_answers if a != slow_down])
     assert answered <= 30, f"the flood got {answered} answers, far more than its budget"
     # SECURITY.md documents the bound: every answer within 3 s, and the median at most 1 s slower than calm.
-    assert max(during) < 3.0, during
-    assert statistics.median(during) < statistics.median(calm) + 1.0, (calm, during)
+    latencies = [latency for latency, _ in during]
+    assert max(latencies) < 3.0, latencies
+    assert statistics.median(latencies) < statistics.median(calm) + 1.0, (calm, latencies)

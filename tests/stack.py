@@ -12,11 +12,15 @@ from pathlib import Path
 from typing import Any, Dict, List, Optional
 
 import requests
+import yaml
 
 from tests.fault_proxy import FaultProxy
 
 ROOT = Path(__file__).resolve().parent.parent
 MODEL = ROOT / "models" / "cps-assistant.tar.gz"
+RESPONSES = yaml.safe_load((ROOT / "domain.yml").read_text("utf-8"))["responses"]
+# The answer of a turn in which a part failed: no test gets it unless it says it expects it.
+SOMETHING_WENT_WRONG = {v["text"] for v in RESPONSES["utter_service_unavailable"]}
 
 
 def free_port() -> int:
@@ -111,15 +115,23 @@ class Stack:
         if self.proxy:
             self.proxy.stop()
 
-    def say(self, sender: str, text: str, **metadata: Any) -> List[Dict[str, Any]]:
-        """One REST turn; returns the bot's messages."""
+    def say(self, sender: str, text: str, expect_failure: bool = False, **metadata: Any) -> List[Dict[str, Any]]:
+        """One REST turn; returns the bot's messages.
+
+        A "sorry, something went wrong" answer fails the calling test, unless
+        it passes `expect_failure=True`: a broken part must not pass as an answer.
+        """
         response = requests.post(
             f"{self.rasa_url}/webhooks/rest/webhook",
             json={"sender": sender, "message": text, "metadata": metadata},
             timeout=60,
         )
         response.raise_for_status()
-        return response.json()
+        replies = response.json()
+        if not expect_failure:
+            failed = [r["text"] for r in replies if r.get("text") in SOMETHING_WENT_WRONG]
+            assert not failed, f"{text!r} got 'something went wrong' (see {self.state_dir}/logs): {failed}"
+        return replies
 
     def tracker(self, sender: str) -> Dict[str, Any]:
         response = requests.get(f"{self.api_url}/conversations/{sender}/tracker", timeout=30,

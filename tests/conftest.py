@@ -33,3 +33,13 @@ def storage(tmp_path: Path) -> LocalModelStorage:
 @pytest.fixture
 def context() -> ExecutionContext:
     return ExecutionContext(GraphSchema({}), "test")
+
+
+def pytest_terminal_summary(terminalreporter, exitstatus, config) -> None:
+    """`make test` ends with the NLU gate's table (tests/test_nlu_gate.py), when the gate ran."""
+    from tests.test_nlu_gate import gate_table
+
+    table = gate_table()
+    if table:
+        terminalreporter.write_sep("=", "NLU gate")
+        terminalreporter.write_line(table)

@@ -1,7 +1,8 @@
 """The NLU data keeps the promises the evaluation relies on.
 
 Every intent has enough examples in every language, the held-out set never
-leaks into training, and every entity span falls on token boundaries (a span
+leaks into training (not even as a near duplicate once folded the way the
+pipeline folds text), and every entity span falls on token boundaries (a span
 inside "silver/gold" is silently dropped by DIET, so it trains nothing).
 """
 from __future__ import annotations
@@ -18,6 +19,7 @@ from rasa.shared.nlu.training_data.loading import load_data
 from bot.language_id import example_language
 from bot.message_guard import EMPTY_PAYLOAD, SENSITIVE_PAYLOAD, TOO_LONG_PAYLOAD
 from tests.languages import CODES
+from tests.nlu_overlap import near_duplicates
 
 ROOT = Path(__file__).resolve().parent.parent
 # Sent as payloads by bot/message_guard.py; they have no examples on purpose.
@@ -47,6 +49,19 @@ def test_the_held_out_set_is_never_trained_on(training):
     held_out = load_data(str(ROOT / "tests" / "nlu"))
     leaked = [m.get(TEXT) for m in held_out.intent_examples if _plain(m.get(TEXT)) in trained]
     assert not leaked, leaked
+
+
+def test_the_held_out_set_has_no_near_duplicate_of_a_training_line(training):
+    held_out = [m.get(TEXT) for m in load_data(str(ROOT / "tests" / "nlu")).intent_examples]
+    found = near_duplicates(held_out, [m.get(TEXT) for m in training.intent_examples])
+    assert not found, "held-out lines that training holds once folded: " + "; ".join(
+        f"{held!r} ~ {trained!r} ({ratio:.2f})" for ratio, held, trained in found[:20])
+
+
+def test_near_duplicates_are_found_through_case_diacritics_and_punctuation():
+    found = near_duplicates(["jaky je muj stav bodu", "kolik stojí zlaté členství?"],
+                            ["Jaký je můj stav bodů?", "Jak se přihlásím?"])
+    assert [held for _, held, _ in found] == ["jaky je muj stav bodu"]
 
 
 def test_entity_spans_fall_on_token_boundaries(training):

@@ -17,6 +17,7 @@ from actions.answers import level_buttons, utter_not_invited
 from actions.common import (
     CPSError, Events, cps_client, fetch_quietly, levels_or_report, report_api_failure, token_of,
 )
+from actions.cps_client import CPSConflict
 from actions.texts import labels
 
 FORM_SLOTS = ("tier", "payment_method", "purchase_confirmed")
@@ -136,9 +137,19 @@ class ActionBuyMembership(Action):
 
     async def buy(self, dispatcher: CollectingDispatcher, tracker: Tracker, token: str) -> None:
         tier, method = tracker.get_slot("tier"), tracker.get_slot("payment_method")
-        result = await cps_client().choose_level(
-            token, tier, method, idempotency_key=f"membership-{tracker.sender_id}-{tier}-{method}"
-        )
+        try:
+            result = await cps_client().choose_level(
+                token, tier, method, idempotency_key=f"membership-{tracker.sender_id}-{tier}-{method}"
+            )
+        except CPSConflict as conflict:
+            if not conflict.problem_type.endswith("already-member"):
+                raise
+            # Bought meanwhile (another tab, another conversation): say what the account now holds.
+            membership = await cps_client().membership(token)
+            dispatcher.utter_message(
+                response="utter_already_member", level=membership["level_name"], number=membership["membership_number"]
+            )
+            return
         dispatcher.utter_message(
             response="utter_purchase_done", level=result["level_name"], number=result["membership_number"]
         )

@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+import os
+import signal
 import sys
 from pathlib import Path
 from typing import Iterator
@@ -43,3 +45,25 @@ def pytest_terminal_summary(terminalreporter, exitstatus, config) -> None:
     if table:
         terminalreporter.write_sep("=", "NLU gate")
         terminalreporter.write_line(table)
+
+
+TEST_TIMEOUT_SECONDS = int(os.environ.get("TEST_TIMEOUT_SECONDS", "300"))
+
+
+class TestTimedOut(Exception):
+    """A test ran longer than TEST_TIMEOUT_SECONDS (fixtures of wider scope not counted)."""
+
+
+@pytest.fixture(autouse=True)
+def per_test_timeout(request: pytest.FixtureRequest) -> Iterator[None]:
+    """Fails a test that hangs instead of letting it hold the whole run (SIGALRM: main thread, Unix)."""
+    def expire(signum: int, frame: object) -> None:
+        raise TestTimedOut(f"{request.node.nodeid} ran longer than {TEST_TIMEOUT_SECONDS} s")
+
+    previous = signal.signal(signal.SIGALRM, expire)
+    signal.alarm(TEST_TIMEOUT_SECONDS)
+    try:
+        yield
+    finally:
+        signal.alarm(0)
+        signal.signal(signal.SIGALRM, previous)

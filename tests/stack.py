@@ -29,6 +29,10 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
+class PortTaken(RuntimeError):
+    """A port chosen as free was taken before the stack could bind it."""
+
+
 @dataclass
 class Stack:
     """A running stack: Rasa, actions, CPS API (and web page once it exists)."""
@@ -72,8 +76,24 @@ class Stack:
     def web_url(self) -> str:
         return f"http://127.0.0.1:{self.env['WEB_PORT']}"
 
-    def start(self, timeout: float = 300) -> "Stack":
-        """Starts on free ports; a second start (after stop) reuses ports and state."""
+    def start(self, timeout: float = 300, attempts: int = 3) -> "Stack":
+        """Starts on free ports; a second start (after stop) reuses ports and state.
+
+        A port found free can be taken by another process before run.sh binds
+        it: a first start that fails that way is tried again on other ports.
+        """
+        given = None if "RASA_PORT" in self.env else dict(self.env)
+        for attempt in range(1, attempts + 1):
+            try:
+                return self._start_once(timeout)
+            except PortTaken:
+                if given is None or attempt == attempts:
+                    raise
+                self.stop()
+                self.env, self.proxy = dict(given), None
+        raise AssertionError("unreachable")
+
+    def _start_once(self, timeout: float) -> "Stack":
         if "RASA_PORT" not in self.env or (self.fault_proxy and not self.proxy):
             ports = {k: str(free_port()) for k in ("RASA_PORT", "RASA_API_PORT", "ACTIONS_PORT", "CPS_API_PORT",
                                                    "WEB_PORT")}
@@ -96,7 +116,9 @@ class Stack:
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             if self.process.poll() is not None:
-                raise RuntimeError(f"stack exited: {(self.state_dir / 'run.out').read_text()}")
+                logs = "".join(p.read_text(errors="replace") for p in (self.state_dir / "logs").glob("*.log"))
+                error = PortTaken if "address already in use" in logs.lower() else RuntimeError
+                raise error(f"stack exited: {(self.state_dir / 'run.out').read_text()}")
             if "is running" in (self.state_dir / "run.out").read_text():
                 return self
             time.sleep(0.5)

@@ -4,6 +4,7 @@ localised answer, and nothing is lost."""
 from __future__ import annotations
 
 import os
+import re
 import signal
 import subprocess
 import time
@@ -14,7 +15,7 @@ import pytest
 import requests
 
 from tests.languages import language_of
-from tests.stack import RESPONSES, ROOT, Stack, free_port, new_sender
+from tests.stack import RESPONSES, ROOT, Stack, free_port, new_sender, reset_demo_account
 
 POINTS_QUESTION = {"en": "how many points do I have?", "cs": "kolik mám bodů?", "da": "hvor mange point har jeg?",
                    "hu": "hány pontom van?", "lt": "kiek turiu taškų?", "fi": "paljonko minulla on pisteitä?"}
@@ -161,6 +162,29 @@ def test_conversation_survives_a_rasa_restart(own_stack):
     assert stack.tracker(sender)["slots"]["language"] == "fi"
     replies = texts(stack.say(sender, "ok"))
     assert replies and all(language_of(r) == "fi" for r in replies if len(r.split()) >= 5), replies
+
+
+def test_a_restart_in_the_middle_of_the_level_form_loses_nothing(own_stack):
+    """A signed-in visitor has chosen Gold when the Rasa server restarts; the purchase goes on from the store."""
+    stack, _ = own_stack
+    reset_demo_account(stack, "demo-pro")
+    sender = new_sender("restart-form")
+
+    def say(text: str):
+        return stack.say(sender, text, language="da", cps_token="demo-pro")
+
+    say("Hvordan tilmelder jeg mig CPS?")
+    asked = say('/choose_tier{"tier": "gold"}')
+    assert [b["payload"] for r in asked for b in r.get("buttons") or []], f"no payment question: {asked}"
+    stack.stop()
+    stack.start()
+    confirm = " ".join(texts(say('/choose_payment_method{"payment_method": "card"}')))
+    assert "Gold" in confirm and "99" in confirm, confirm
+    done = " ".join(texts(say("ja")))
+    assert re.search(r"CPS-GOL-\d{6}", done), done
+    membership = requests.get(f"{stack.cps_api_url}/v1/membership", headers={"Authorization": "Bearer demo-pro"},
+                              timeout=10).json()
+    assert membership["level"] == "gold" and membership["membership_number"] in done
 
 
 def test_http_api_needs_the_token_and_rest_answers_only_the_page_origin(own_stack):

@@ -8,7 +8,7 @@ import pytest
 import requests
 
 from tests.languages import CODES, language_of
-from tests.stack import new_sender, reset_demo_account
+from tests.stack import RESPONSES, new_sender, reset_demo_account
 
 SIGNUP = {"cs": "Jak se zaregistruji do CPS?", "hu": "Hogyan regisztrálhatok a CPS-re?",
           "da": "Hvordan tilmelder jeg mig CPS?", "lt": "Kaip užsiregistruoti CPS?",
@@ -109,6 +109,21 @@ def test_buying_gold_by_bank_transfer(stack, language):
     assert membership["level"] == "gold" and membership["membership_number"] in done
     # demo-pro is now a member: the guide says so, in every later conversation too.
     assert membership["membership_number"] in joined(Chat(stack, "en", "demo-pro").say(SIGNUP["en"]))
+
+
+@pytest.mark.parametrize("language", ["hu", "lt"])
+def test_saying_no_at_the_purchase_buys_nothing(stack, language):
+    reset_demo_account(stack, "demo-pro")
+    chat = Chat(stack, language, "demo-pro")
+    chat.say(SIGNUP[language])
+    chat.say('/choose_tier{"tier": "gold"}')
+    chat.say('/choose_payment_method{"payment_method": "card"}')
+    declined = [r.get("text") for r in chat.say(NO[language])]
+    cancelled = [v["text"] for v in RESPONSES["utter_purchase_cancelled"] if v["condition"][0]["value"] == language]
+    assert declined[:1] == cancelled, declined
+    membership = requests.get(f"{stack.cps_api_url}/v1/membership",
+                              headers={"Authorization": "Bearer demo-pro"}, timeout=10).json()
+    assert membership["status"] == "none", membership
 
 
 def escalate(chat, language):

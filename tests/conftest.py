@@ -67,3 +67,17 @@ def per_test_timeout(request: pytest.FixtureRequest) -> Iterator[None]:
     finally:
         signal.alarm(0)
         signal.signal(signal.SIGALRM, previous)
+
+
+@pytest.fixture(autouse=True, scope="module")
+def demo_accounts_as_seeded(request: pytest.FixtureRequest) -> None:
+    """Each test module that talks to the stack starts with every demo account as seeded."""
+    in_module = [item for item in request.session.items if getattr(item, "module", None) is request.module]
+    if not any("stack" in getattr(item, "fixturenames", ()) for item in in_module):
+        return
+    from cps_api.seed import demo_accounts
+    from tests.stack import reset_demo_account
+
+    stack = request.getfixturevalue("stack")
+    for account in demo_accounts():
+        reset_demo_account(stack, account.token)

@@ -3,6 +3,7 @@ account, in all six languages, against the running stack and reference API."""
 from __future__ import annotations
 
 import re
+import sqlite3
 
 import pytest
 import requests
@@ -124,6 +125,23 @@ def test_saying_no_at_the_purchase_buys_nothing(stack, language):
     membership = requests.get(f"{stack.cps_api_url}/v1/membership",
                               headers={"Authorization": "Bearer demo-pro"}, timeout=10).json()
     assert membership["status"] == "none", membership
+
+
+def test_an_expired_session_starts_again_in_the_conversations_language(stack):
+    """An hour of silence ends Rasa's session (session_config); the next message opens a new one."""
+    chat = Chat(stack, "fi", "demo-pro")
+    chat.say("Hyvää päivää")
+    # As if the visitor had left two hours ago. Rasa's API only appends events, so the store
+    # itself is edited: the column and the event's own JSON, which Rasa reads back.
+    with sqlite3.connect(stack.state_dir / "tracker.sqlite3") as db:
+        moved = db.execute("update events set timestamp = timestamp - 7200, data = json_set(data, '$.timestamp', "
+                           "json_extract(data, '$.timestamp') - 7200) where sender_id = ?", (chat.sender,))
+        assert moved.rowcount > 0
+    points = joined(chat.say(POINTS["fi"]))
+    assert "2100" in points, points
+    after = stack.tracker(chat.sender)  # the HTTP API returns every session's events
+    assert [e["event"] for e in after["events"]].count("session_started") == 2
+    assert after["slots"]["language"] == "fi"  # carried over into the new session
 
 
 def escalate(chat, language):

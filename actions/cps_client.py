@@ -12,17 +12,17 @@ import asyncio
 import functools
 import logging
 import os
-import re
 from typing import Any, Dict, List, Optional
 
 import requests
 from requests.adapters import HTTPAdapter
 from urllib3.util.retry import Retry
 
+from bot.token_cipher import could_be_token
+
 logger = logging.getLogger(__name__)
 
 DEFAULT_URL = "http://127.0.0.1:8000"
-_TOKEN_CHARS = re.compile(r"[!-~]{1,512}")  # printable ASCII, no space: what a bearer token can be
 
 
 class CPSError(Exception):
@@ -152,7 +152,7 @@ class CPSClient:
         idempotent: bool = False,
     ) -> Dict[str, Any]:
         headers = {"Accept": "application/json"}
-        if token and not _TOKEN_CHARS.fullmatch(token):
+        if token and not could_be_token(token):
             # Never put it in a header (requests would echo it in its error): it cannot be valid.
             raise CPSUnauthorized(f"CPS API token for {method} {path} has characters no token has")
         if token:

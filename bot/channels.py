@@ -48,7 +48,7 @@ from bot import conversation_ids
 from bot.language_model import LANGUAGES
 from bot.message_guard import guard
 from bot.rate_limit import Budget, RateLimiter, client_address
-from bot.token_cipher import SEALED_METADATA_KEY, TOKEN_METADATA_KEY, seal
+from bot.token_cipher import SEALED_METADATA_KEY, TOKEN_METADATA_KEY, could_be_token, seal
 
 logger = logging.getLogger(__name__)
 
@@ -59,7 +59,6 @@ LANGUAGE_METADATA_KEY = "language"
 NOTICE_METADATA_KEY = "input_notice"
 
 _SENDER = re.compile(r"[A-Za-z0-9_.:@-]{1,128}")
-_TOKEN = re.compile(r"[!-~]{1,512}")  # printable ASCII without spaces: what a bearer token can be
 SOCKET_MAX_BYTES = 16_000  # one socket.io packet; a message is at most 2,000 characters
 HISTORY_ENTRIES = 60
 
@@ -98,7 +97,7 @@ def clean_metadata(metadata: Any, conversation_id: str, notice: Optional[str]) -
     if isinstance(language, str) and language in LANGUAGES:
         clean[LANGUAGE_METADATA_KEY] = language
     token = metadata.get(TOKEN_METADATA_KEY)
-    if isinstance(token, str) and _TOKEN.fullmatch(token):
+    if could_be_token(token):
         clean[SEALED_METADATA_KEY] = seal(token, conversation_id)
     elif token:
         logger.warning("Dropped a %s that cannot be a token (%s).", TOKEN_METADATA_KEY, type(token).__name__)

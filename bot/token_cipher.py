@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import base64
 import os
+import re
 import struct
 import time
 from typing import Any, Optional, Tuple
@@ -35,6 +36,7 @@ DEFAULT_TTL_SECONDS = 900
 TOKEN_METADATA_KEY = "cps_token"  # what the website sends
 SEALED_METADATA_KEY = "cps_token_sealed"  # what the tracker keeps; never accepted from a client
 
+_TOKEN = re.compile(r"[!-~]{1,512}")  # printable ASCII without spaces: what a bearer token can be
 _VERSION = "v1"
 _INFO = b"cps-token-v1"
 _MAX_SEALED_CHARS = 4096
@@ -42,6 +44,11 @@ _MAX_SEALED_CHARS = 4096
 
 class TokenKeyMissing(RuntimeError):
     """The key this process needs to seal or open tokens is not configured."""
+
+
+def could_be_token(value: Any) -> bool:
+    """Whether `value` can be a CPS bearer token at all; anything else is dropped, never sent in a header."""
+    return isinstance(value, str) and _TOKEN.fullmatch(value) is not None
 
 
 def _raw(key: Any) -> bytes:

@@ -22,12 +22,11 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from tests.chat_client import flood_beside_a_calm_visitor  # noqa: E402
-from tests.stack import Stack  # noqa: E402
-from tests.test_responses import RESPONSES, variation_language  # noqa: E402
+from tests.stack import Stack, response_texts  # noqa: E402
 
 OUT = ROOT / "reports" / "bench"
 ROUNDS = int(os.environ.get("BENCH_ROUNDS", "3"))
-SLOW_DOWN = next(v["text"] for v in RESPONSES["utter_slow_down"] if variation_language(v) == "en")
+SLOW_DOWN = response_texts("utter_slow_down", "en")[0]
 
 
 def summary(values: list) -> str:

@@ -23,6 +23,12 @@ RESPONSES = yaml.safe_load((ROOT / "domain.yml").read_text("utf-8"))["responses"
 SOMETHING_WENT_WRONG = {v["text"] for v in RESPONSES["utter_service_unavailable"]}
 
 
+def response_texts(name: str, language: str) -> List[str]:
+    """The texts of one response in one language, as domain.yml has them (placeholders unfilled)."""
+    return [v["text"] for v in RESPONSES[name]
+            if any(c.get("name") == "language" and c.get("value") == language for c in v.get("condition") or [])]
+
+
 def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))

@@ -19,18 +19,13 @@ import requests
 
 from tests.chat_client import ChatClient, conversation_key, flood_beside_a_calm_visitor
 from tests.languages import CODES
-from tests.stack import new_sender, reset_demo_account
+from tests.stack import new_sender, reset_demo_account, response_texts
 from tests.test_message_guard import SENSITIVE_FORMS
-from tests.test_responses import RESPONSES, variation_language
 
 RASA_API_PATHS = ["/conversations/anna/tracker", "/conversations/anna/tracker/events", "/conversations/anna/messages",
                   "/model", "/model/parse", "/model/train", "/status", "/version", "/domain", "/"]
 POINTS = {"cs": "kolik mám bodů?", "hu": "hány pontom van?", "da": "hvor mange point har jeg?",
           "lt": "kiek turiu taškų?", "fi": "paljonko minulla on pisteitä?", "en": "how many points do I have?"}
-
-
-def response_texts(name: str, language: str) -> List[str]:
-    return [v["text"] for v in RESPONSES[name] if variation_language(v) == language]
 
 
 def texts(replies) -> str:

@@ -15,7 +15,7 @@ import pytest
 import requests
 
 from tests.languages import language_of
-from tests.stack import RESPONSES, ROOT, Stack, free_port, new_sender, reset_demo_account
+from tests.stack import ROOT, Stack, free_port, new_sender, reset_demo_account, response_texts
 
 POINTS_QUESTION = {"en": "how many points do I have?", "cs": "kolik mám bodů?", "da": "hvor mange point har jeg?",
                    "hu": "hány pontom van?", "lt": "kiek turiu taškų?", "fi": "paljonko minulla on pisteitä?"}
@@ -26,10 +26,6 @@ LOGIN_URL = "https://businessid.canon-europe.com/b2bcustomers/s/login/?language=
 
 def texts(replies):
     return [r["text"] for r in replies if r.get("text")]
-
-
-def answers(name: str, language: str):
-    return [v["text"] for v in RESPONSES[name] if v["condition"][0]["value"] == language]
 
 
 def ask_points(stack, language, token="demo-incomplete"):
@@ -62,7 +58,7 @@ def test_cps_api_failure_gives_a_localised_message_and_support_offer(stack, prox
     else:
         proxy.mode = mode
     sender, replies, elapsed = ask_points(stack, language)
-    assert replies[-1] in answers(FAULT_ANSWER[mode], language), f"API {mode}: {replies}"
+    assert replies[-1] in response_texts(FAULT_ANSWER[mode], language), f"API {mode}: {replies}"
     assert all(language_of(r) == language for r in replies if len(r.split()) >= 5), replies
     assert "420" not in " ".join(replies)
     assert elapsed < 30, f"the answer took {elapsed:.1f}s"
@@ -85,7 +81,7 @@ def test_token_rejected_mid_conversation_asks_to_sign_in_again(stack, proxy):
     assert "2100" in " ".join(first).replace(".", "").replace(",", "")
     proxy.mode = "unauthorized"
     replies = texts(stack.say(sender, "hvor mange point har jeg nu?", language="da", cps_token="demo-pro"))
-    assert replies[-1] in answers("utter_session_expired", "da"), replies
+    assert replies[-1] in response_texts("utter_session_expired", "da"), replies
     assert "2100" not in " ".join(replies)
 
 
@@ -141,7 +137,7 @@ def test_action_server_down_gives_a_localised_message(own_stack):
     try:
         replies = texts(stack.say(sender, "kiek turiu taškų?", expect_failure=True, language="lt",
                                   cps_token="demo-pro"))
-        assert replies == answers("utter_service_unavailable", "lt"), f"while the action server is down: {replies}"
+        assert replies == response_texts("utter_service_unavailable", "lt"), f"while the action server is down: {replies}"
     finally:
         actions.start()
     replies = texts(stack.say(sender, "kiek turiu taškų?", language="lt", cps_token="demo-pro"))

@@ -54,7 +54,7 @@ validate: venv
 
 # Test stories: rasa test compares predicted actions, and fails on a mismatch.
 test-stories: venv $(MODEL)
-	$(RASA) test core --model $(MODEL) --stories tests/stories --out reports/stories --fail-on-prediction-errors --no-plot
+	$(RASA) test core --e2e --model $(MODEL) --stories tests/stories --out reports/stories --fail-on-prediction-errors --no-plot
 
 eval-nlu: venv $(MODEL)
 	$(PY) -m bench.eval_nlu

@@ -74,3 +74,38 @@ def test_entity_spans_fall_on_token_boundaries(training):
             if entity["start"] not in starts or entity["end"] not in ends:
                 misaligned.append((message.get(TEXT), entity["value"]))
     assert not misaligned, misaligned
+
+
+def _story_user_steps():
+    for path in sorted((ROOT / "tests" / "stories").glob("*.yml")):
+        for story in yaml.safe_load(path.read_text("utf-8"))["stories"]:
+            for step in story["steps"]:
+                if "intent" in step or "user" in step:
+                    yield path.name, story["story"], step
+
+
+def test_test_stories_are_read_by_rasa_test_e2e():
+    # `rasa test core --e2e` reads only files named test_*.yml and passes when it finds none.
+    names = [p.name for p in (ROOT / "tests" / "stories").glob("*.yml")]
+    assert names and all(name.startswith("test_") for name in names), names
+
+
+def test_every_test_story_turn_is_text_the_model_must_understand():
+    without_text = [(name, story) for name, story, step in _story_user_steps() if not step.get("user")]
+    assert not without_text, f"test story turns given as an intent, which skips the NLU: {without_text}"
+
+
+def test_conversation_tests_type_sentences_in_no_training_file(training):
+    from rasa.shared.nlu.training_data import entities_parser
+
+    from tests import phrases
+
+    typed = [entities_parser.replace_entities(step["user"].strip()) for _, _, step in _story_user_steps()]
+    for name in filter(str.isupper, dir(phrases)):
+        value = getattr(phrases, name)
+        if isinstance(value, dict):
+            for entry in value.values():
+                typed.extend(entry if isinstance(entry, tuple) else [entry])
+    found = near_duplicates(typed, [m.get(TEXT) for m in training.intent_examples])
+    assert not found, "conversation test sentences that training holds once folded: " + "; ".join(
+        f"{text!r} ~ {trained!r} ({ratio:.2f})" for ratio, text, trained in found[:20])

@@ -9,21 +9,9 @@ import pytest
 import requests
 
 from tests.languages import CODES, language_of
+from tests.phrases import HUMAN, NO, POINTS, SIGNUP, SUMMARY, SWITCH_TO, YES
 from tests.stack import new_sender, reset_demo_account, response_texts
 
-SIGNUP = {"cs": "Jak se zaregistruji do CPS?", "hu": "Hogyan regisztrálhatok a CPS-re?",
-          "da": "Hvordan tilmelder jeg mig CPS?", "lt": "Kaip užsiregistruoti CPS?",
-          "fi": "Miten rekisteröidyn CPS-palveluun?", "en": "How do I sign up for CPS?"}
-YES = {"cs": "ano", "hu": "igen", "da": "ja", "lt": "taip", "fi": "kyllä", "en": "yes"}
-NO = {"cs": "ne", "hu": "nem", "da": "nej", "lt": "ne", "fi": "ei", "en": "no"}
-POINTS = {"cs": "kolik mám bodů?", "hu": "hány pontom van?", "da": "hvor mange point har jeg?",
-          "lt": "kiek turiu taškų?", "fi": "paljonko minulla on pisteitä?", "en": "how many points do I have?"}
-HUMAN = {"cs": "Chci mluvit s člověkem", "hu": "Egy munkatárssal szeretnék beszélni",
-         "da": "Jeg vil gerne tale med et menneske", "lt": "Noriu kalbėti su žmogumi",
-         "fi": "Haluan puhua ihmisen kanssa", "en": "I want to talk to a human"}
-SUMMARY = {"cs": "U objektivu mi chybí body a nevím proč.", "hu": "Az objektívemnél hiányoznak a pontok.",
-           "da": "Mit objektiv har ingen point, og jeg ved ikke hvorfor.", "lt": "Mano objektyvui nepriskirti taškai.",
-           "fi": "Objektiivini pisteet puuttuvat enkä tiedä miksi.", "en": "My lens has no points and I don't know why."}
 MY_PRODUCTS = {"cs": "Moje produkty", "hu": "Saját termékek", "da": "Mine produkter", "lt": "mano gaminiai",
                "fi": "Omat tuotteet", "en": "My products"}
 
@@ -195,11 +183,11 @@ def test_switching_language_inside_the_level_form_keeps_the_form(stack):
 
     say(SIGNUP["en"])
     assert button_titles(say('/choose_tier{"tier": "gold"}')[0]), "no payment question"
-    replies, long_texts = say("Folytathatnánk magyarul?")
+    replies, long_texts = say(SWITCH_TO["hu"])
     assert button_titles(replies), "the form did not ask for the payment method again"
     assert long_texts and all(language_of(t) == "hu" for t in long_texts), long_texts
     replies, long_texts = say('/choose_payment_method{"payment_method": "card"}')
     assert "Gold" in joined(replies) and all(language_of(t) == "hu" for t in long_texts), long_texts
-    replies, long_texts = say("igen")
+    replies, long_texts = say(YES["hu"])
     assert re.search(r"CPS-GOL-\d{6}", joined(replies)) and all(language_of(t) == "hu" for t in long_texts), long_texts
     assert stack.tracker(sender)["slots"]["language"] == "hu"

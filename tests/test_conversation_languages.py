@@ -4,21 +4,14 @@ from __future__ import annotations
 import pytest
 
 from tests.languages import language_of
-from tests.stack import new_sender
+from tests.phrases import GREETING_LOGIN_RESET, SWITCH_TO
+from tests.stack import new_sender, response_texts
 
 LOGIN_URL = "https://businessid.canon-europe.com/b2bcustomers/s/login/?language=en_GB"
 RESET_URL = "https://businessid.canon-europe.com/b2bcustomers/s/login/ForgotPassword?language=en_GB"
 SENDER_ADDRESS = "donotreply@canon-europe.com"
 
-# (greeting, log-in question, password question), as users type them.
-MESSAGES = {
-    "cs": ("Dobrý den", "Jak se přihlásím ke svému účtu?", "zapomnel jsem heslo"),
-    "hu": ("Jó napot kívánok!", "Hogyan tudok bejelentkezni a fiókomba?", "Elfelejtettem a jelszavamat"),
-    "da": ("Goddag", "Hvordan logger jeg på min konto?", "jeg har glemt min adgangskode"),
-    "lt": ("Laba diena", "Kaip prisijungti prie savo paskyros?", "pamirsau slaptazodi"),
-    "fi": ("Hyvää päivää", "Miten kirjaudun sisään tililleni?", "Unohdin salasanani"),
-    "en": ("Hello", "How do I log in to my account?", "I forgot my password"),
-}
+MESSAGES = GREETING_LOGIN_RESET
 
 
 def texts(replies):
@@ -35,6 +28,8 @@ def test_greeting_login_and_reset_in_each_language(stack, language):
         assert replies, f"no reply to {message!r}"
         for reply in replies:
             assert language_of(reply) == language, f"{message!r} got a reply in another language: {reply!r}"
+        if message is greeting:
+            assert replies[:1] == response_texts("utter_greet", language), replies
         if message is login:
             assert any(LOGIN_URL in r and SENDER_ADDRESS in r for r in replies), replies
         if message is reset:
@@ -44,25 +39,25 @@ def test_greeting_login_and_reset_in_each_language(stack, language):
 
 def test_switch_language_mid_conversation_and_neutral_reply_keeps_it(stack):
     sender = new_sender("switch")
-    assert language_of(texts(stack.say(sender, "Hello"))[0]) == "en"
+    assert texts(stack.say(sender, GREETING_LOGIN_RESET["en"][0]))[:1] == response_texts("utter_greet", "en")
 
-    replies = texts(stack.say(sender, "Můžeme pokračovat česky?"))
-    assert replies and all(language_of(r) == "cs" for r in replies), replies
+    replies = texts(stack.say(sender, SWITCH_TO["cs"]))
+    assert replies == response_texts("utter_language_switched", "cs"), replies
 
     # Language-neutral messages keep the conversation's language.
     for neutral in ("ok", "CPS", "2100"):
         stack.say(sender, neutral)
         assert stack.tracker(sender)["slots"]["language"] == "cs", neutral
 
-    replies = texts(stack.say(sender, "zapomněl jsem heslo"))
-    assert replies and all(language_of(r) == "cs" for r in replies), replies
+    replies = texts(stack.say(sender, GREETING_LOGIN_RESET["cs"][2]))
+    assert any(RESET_URL in r for r in replies) and all(language_of(r) == "cs" for r in replies), replies
 
 
 def test_short_message_in_another_language_switches(stack):
     sender = new_sender("short")
-    stack.say(sender, "Hello")
+    stack.say(sender, GREETING_LOGIN_RESET["en"][0])
     replies = texts(stack.say(sender, "kiitos"))
-    assert replies and all(language_of(r) == "fi" for r in replies), replies
+    assert replies == response_texts("utter_you_are_welcome", "fi"), replies
 
 
 def test_page_locale_used_when_message_is_neutral(stack):

@@ -1,0 +1,37 @@
+"""What the REST conversation tests type, per language: sentences written for the tests, in no
+training file (tests/test_nlu_data.py checks them after the pipeline's folding), so that every
+turn goes through the model's understanding rather than its memory."""
+from __future__ import annotations
+
+SIGNUP = {"cs": "Chtěli bychom se stát členy CPS, jak postupovat?",
+          "hu": "Szeretnénk csatlakozni a CPS-hez, mi a teendő?",
+          "da": "Vi vil gerne være medlemmer af CPS – hvordan kommer vi i gang?",
+          "lt": "Norėtume tapti CPS nariais, nuo ko pradėti?",
+          "fi": "Haluaisimme liittyä CPS:ään, miten pääsemme alkuun?",
+          "en": "We'd like to become CPS members, where do we start?"}
+YES = {"cs": "ano, pusťte se do toho", "hu": "igen, mehet nyugodtan", "da": "ja, bare kør løs",
+       "lt": "taip, pirmyn", "fi": "kyllä, antaa mennä", "en": "yes, go right ahead"}
+NO = {"cs": "ne, to zatím nechci", "hu": "nem, most inkább ne", "da": "nej, det venter vi med",
+      "lt": "ne, kol kas nereikia", "fi": "ei, ei nyt kiitos", "en": "no, not right now"}
+POINTS = {"cs": "Kolik bodů teď na účtu máme?", "hu": "Mennyi pont van most a fiókunkban?",
+          "da": "Hvor mange point står der på vores konto lige nu?", "lt": "Kiek taškų dabar turime paskyroje?",
+          "fi": "Montako pistettä tilillämme on nyt?", "en": "What's our points balance at the moment?"}
+HUMAN = {"cs": "Můžete mě spojit s někým z podpory CPS?", "hu": "Átkapcsolna valakihez a CPS ügyfélszolgálatáról?",
+         "da": "Kan du sætte mig i forbindelse med en person fra CPS-supporten?",
+         "lt": "Ar galite sujungti mane su CPS pagalbos darbuotoju?",
+         "fi": "Voitko yhdistää minut jollekulle CPS-tuesta?",
+         "en": "Could you put me through to someone from CPS support?"}
+SUMMARY = {"cs": "U objektivu mi chybí body a nevím proč.", "hu": "Az objektívemnél hiányoznak a pontok.",
+           "da": "Mit objektiv har ingen point, og jeg ved ikke hvorfor.", "lt": "Mano objektyvui nepriskirti taškai.",
+           "fi": "Objektiivini pisteet puuttuvat enkä tiedä miksi.", "en": "My lens has no points and I don't know why."}
+# (greeting, log-in question, password question)
+GREETING_LOGIN_RESET = {
+    "cs": ("Dobrý den, zdravím z fotoateliéru", "Kde najdu přihlášení ke svému účtu?", "Ztratila jsem heslo k účtu, co teď?"),
+    "hu": ("Szép napot kívánok!", "Hol tudok belépni a fiókomba?", "Nem emlékszem a jelszavamra, mit tegyek?"),
+    "da": ("Hej, her er Fotostudiet i Aarhus", "Hvor finder jeg log ind til min konto?", "Jeg kan ikke huske min adgangskode, hvad gør jeg?"),
+    "lt": ("Sveiki, rašau iš fotostudijos", "Kur galiu prisijungti prie savo paskyros?", "Neprisimenu slaptažodžio, ką daryti?"),
+    "fi": ("Hei vaan, täällä kuvaamo Virtanen", "Mistä pääsen kirjautumaan tililleni?", "En muista salasanaani, mitä teen?"),
+    "en": ("Hi there, Lakeside Photo here", "Where do I sign in to my account?", "I can't remember my password, what now?"),
+}
+# Asking to go on in another language, in that language.
+SWITCH_TO = {"cs": "Mohli bychom dál psát česky?", "hu": "Folytathatnánk inkább magyarul?"}

@@ -29,7 +29,7 @@ def main() -> None:
                 f"{TOKEN_ENV} must hold at least 16 characters when the HTTP API is enabled; "
                 "`make run` creates one in .state/rasa-auth.token"
             )
-        sys.argv += ["--auth-token", token]  # this process's copy only; /proc/<pid>/cmdline keeps the original
+        sys.argv.append(f"--auth-token={token}")  # "=" so that a token starting with "-" stays a value; this process's copy only; /proc/<pid>/cmdline keeps the original
     os.environ.setdefault("SANIC_REQUEST_MAX_SIZE", str(DEFAULT_REQUEST_MAX_SIZE))
     from rasa.__main__ import main as rasa_main
 

@@ -23,7 +23,11 @@ conversation's history (as stored, so as guarded) is sent back with
 
 Every turn of this assistant answers something. A turn that produced no
 message at all means a part failed (the action server is down, say); the
-visitor then gets `utter_service_unavailable` in their language.
+visitor then gets `utter_service_unavailable` in their language. So does a
+turn the lock store (Redis, in the scaled set-up) cannot serve: Rasa lets the
+lock store's error out of the turn, and socket.io would answer nothing. Such
+a turn is refused before anything of it is stored, so the message sent again
+later is stored once.
 """
 from __future__ import annotations
 
@@ -46,6 +50,8 @@ from socketio import AsyncServer
 
 from bot import conversation_ids
 from bot.language_model import LANGUAGES
+from bot.language_policy import LANGUAGE_SLOT, PAGE_LANGUAGE_SLOT, choose_language
+from bot.lock_store import UNAVAILABLE_ERRORS
 from bot.message_guard import guard
 from bot.rate_limit import Budget, RateLimiter, client_address
 from bot.token_cipher import SEALED_METADATA_KEY, TOKEN_METADATA_KEY, could_be_token, seal
@@ -173,8 +179,32 @@ async def answer_silent_turn(message: UserMessage, output: CountingOutput) -> No
         await output.send_response(message.sender_id, rendered)
 
 
+async def turn_language(message: UserMessage) -> Optional[str]:
+    """The language this turn would be answered in (bot/language_policy.py), found without the lock.
+
+    Only reads: the conversation from the tracker store and the message's parse.
+    """
+    agent = _agent()
+    try:
+        tracker = await agent.tracker_store.retrieve(message.sender_id)
+        parsed = await agent.parse_message(message.text) if message.text else {}
+    except Exception:
+        logger.exception("Could not tell the language of a turn; using the page's.")
+        return _page_language(message.metadata)
+    slots = tracker.current_slot_values() if tracker else {}
+    return choose_language({**parsed, "metadata": message.metadata or {}},
+                           slots.get(LANGUAGE_SLOT), slots.get(PAGE_LANGUAGE_SLOT))
+
+
+async def answer_unavailable(message: UserMessage, output: OutputChannel) -> None:
+    """Asks the visitor, in their language, to send the message again in a moment."""
+    rendered = await localised(SILENT_TURN_RESPONSE, await turn_language(message), output.name())
+    if rendered:
+        await output.send_response(message.sender_id, rendered)
+
+
 def guarded(on_new_message: OnNewMessage) -> OnNewMessage:
-    """Rasa's message handler behind the guard, the metadata filter and the silent-turn answer."""
+    """Rasa's message handler behind the guard, the metadata filter, the silent-turn and lock-store answers."""
 
     async def handler(message: UserMessage) -> Any:
         text = message.text if isinstance(message.text, str) else None
@@ -186,7 +216,15 @@ def guarded(on_new_message: OnNewMessage) -> OnNewMessage:
         message.metadata = clean_metadata(message.metadata, message.sender_id, checked.notice)
         output = CountingOutput(message.output_channel)
         message.output_channel = output
-        result = await on_new_message(message)
+        try:
+            result = await on_new_message(message)
+        except UNAVAILABLE_ERRORS as error:
+            # Redis refused the ticket (nothing of the turn is stored) or failed at the release
+            # (the turn is stored and answered): only an unanswered visitor is asked to resend.
+            logger.error("The lock store failed (%s: %s).", type(error).__name__, error)
+            if output.sent == 0:
+                await answer_unavailable(message, output)
+            return None
         if output.sent == 0:
             logger.warning("A turn produced no answer; sending %s.", SILENT_TURN_RESPONSE)
             await answer_silent_turn(message, output)

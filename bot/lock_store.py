@@ -6,15 +6,24 @@ same conversation at the same moment can overwrite each other's ticket; both
 then process a message at once and one of the two messages' events is lost
 (seen in tests/test_scaled.py with six messages sent at once). Each
 read-modify-write here runs under a short Redis mutex per conversation.
+
+When Redis cannot be reached, the turn fails before its ticket is issued (so
+before anything of it is stored) with one of `UNAVAILABLE_ERRORS`;
+bot/channels.py answers those in the visitor's language. redis-py opens a new
+connection on the next command, so nothing here has to reconnect.
 """
 from __future__ import annotations
 
-from typing import Any, Text
+from typing import Any, Text, Tuple, Type
 
-from rasa.core.lock_store import LOCK_LIFETIME, RedisLockStore
+import redis
+from rasa.core.lock_store import LOCK_LIFETIME, LockError, RedisLockStore
 from rasa.utils.endpoints import EndpointConfig
 
 MUTEX_SECONDS = 5
+# What a turn meets when the lock store cannot serve it: Redis down or slow (redis-py's
+# ConnectionError, TimeoutError, its mutex's LockError) or Rasa's LockError (no ticket, lock expired).
+UNAVAILABLE_ERRORS: Tuple[Type[Exception], ...] = (LockError, redis.exceptions.RedisError)
 
 
 class AtomicRedisLockStore(RedisLockStore):

@@ -50,11 +50,22 @@ start_postgres() {
 
 # Redis with a password (STATE_DIR/redis.password, or REDIS_PASSWORD), given in a
 # config file read from stdin rather than on the command line.
+# run.sh watches a keeper shell, not redis-server: a Redis that stops after it has
+# run a while is started again, same port and password, instead of the whole stack
+# stopping (meanwhile the channels ask visitors to try again; the Rasa instances
+# reconnect by themselves: tests/test_scaled.py). One that fails within
+# ten seconds (its port taken, say) still stops the stack.
 start_redis() {
   secret REDIS_PASSWORD redis.password
   export REDIS_HOST=127.0.0.1 REDIS_PORT=$(free_port)
   printf 'requirepass %s\n' "$REDIS_PASSWORD" > "$SCALED_DIR/redis.conf"
-  start redis "$LOGS/redis.log" redis-server "$SCALED_DIR/redis.conf" --bind 127.0.0.1 --port "$REDIS_PORT" \
+  start redis "$LOGS/redis.log" bash -c '
+    while :; do
+      started=$SECONDS
+      redis-server "$@"; status=$?
+      (( SECONDS - started >= 10 )) || exit "$status"
+      echo "==> redis-server exited ($status); starting it again"
+    done' redis-keeper "$SCALED_DIR/redis.conf" --bind 127.0.0.1 --port "$REDIS_PORT" \
     --save "" --appendonly no --dir "$SCALED_DIR"
 }
 

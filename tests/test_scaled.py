@@ -1,20 +1,29 @@
 """Two Rasa instances and two action servers behind nginx, with the PostgreSQL
 tracker store and the Redis lock store: a conversation keeps its order and
-loses nothing when its messages land on different instances."""
+loses nothing when its messages land on different instances, nor while Redis
+is down and after it is back."""
 from __future__ import annotations
 
+import asyncio
 import concurrent.futures
+import contextlib
 import glob
 import os
 import re
+import signal
 import socket
 import subprocess
 import tempfile
+import time
+from pathlib import Path
+from typing import Callable, Iterator, List
 
 import pytest
+import redis
 import requests
 
-from tests.stack import Stack, new_sender
+from tests.chat_client import ChatClient, conversation_key
+from tests.stack import Stack, new_sender, response_texts
 
 MESSAGES = ["Hello", "how do I log in?", "how many points do I have?", "which levels can I choose?",
             "how can I pay?", "thanks"]
@@ -107,3 +116,122 @@ def test_only_the_channels_pass_nginx_and_the_stores_need_their_passwords(scaled
                               "select 1"], capture_output=True, text=True, timeout=30,
                              env={k: v for k, v in os.environ.items() if k != "PGPASSWORD"})
     assert refused.returncode != 0 and "password" in refused.stderr, refused.stderr
+
+
+def redis_port(stack: Stack) -> int:
+    return int(re.search(r"Redis :(\d+)", (stack.state_dir / "run.out").read_text()).group(1))
+
+
+def redis_server_pid(port: int) -> int:
+    """The redis-server serving `port` (Redis titles its process `redis-server 127.0.0.1:<port>`)."""
+    for proc in Path("/proc").iterdir():
+        try:
+            title = (proc / "cmdline").read_bytes().replace(b"\0", b" ")
+        except OSError:
+            continue
+        if title.startswith(b"redis-server 127.0.0.1:%d" % port):
+            return int(proc.name)
+    raise AssertionError(f"no redis-server on port {port}")
+
+
+def parent_pid(pid: int) -> int:
+    status = Path(f"/proc/{pid}/status").read_text()
+    return int(re.search(r"^PPid:\s*(\d+)", status, re.M).group(1))
+
+
+def await_condition(condition: Callable[[], bool], what: str, seconds: float = 30) -> None:
+    deadline = time.monotonic() + seconds
+    while not condition():
+        assert time.monotonic() < deadline, f"{what}: not within {seconds} s"
+        time.sleep(0.1)
+
+
+def refuses_connections(port: int) -> bool:
+    try:
+        socket.create_connection(("127.0.0.1", port), timeout=1).close()
+    except ConnectionRefusedError:
+        return True
+    return False
+
+
+def answers_with_its_password(stack: Stack, port: int) -> bool:
+    try:
+        return redis.Redis(port=port, password=stack.secret("redis.password"), socket_timeout=2).ping()
+    except redis.exceptions.ConnectionError:
+        return False
+
+
+@contextlib.contextmanager
+def redis_down(stack: Stack) -> Iterator[int]:
+    """Redis killed, and kept down until the block ends; then the stack's keeper
+    (scripts/scaled.sh) starts it again exactly as at start-up. Yields the port."""
+    port = redis_port(stack)
+    server = redis_server_pid(port)
+    keeper = parent_pid(server)
+    assert b"redis-keeper" in Path(f"/proc/{keeper}/cmdline").read_bytes(), "Redis runs without its keeper"
+    os.kill(keeper, signal.SIGSTOP)  # the keeper would start it again at once
+    try:
+        os.kill(server, signal.SIGKILL)
+        await_condition(lambda: refuses_connections(port), "Redis still accepts connections")
+        yield port
+    finally:
+        os.kill(keeper, signal.SIGCONT)
+    await_condition(lambda: answers_with_its_password(stack, port), "Redis not back on its port")
+    assert redis_server_pid(port) != server
+
+
+def texts(replies: List[dict]) -> List[str]:
+    return [r["text"] for r in replies if r.get("text")]
+
+
+async def socket_texts(visitor: ChatClient, text: str, language: str) -> List[str]:
+    """The answers to one widget message; silence fails the test."""
+    try:
+        return texts(await visitor.say(text, {"language": language}, timeout=20))
+    except asyncio.TimeoutError:
+        pytest.fail(f"socket.io: no answer to {text!r} within 20 s")
+
+
+def comparable(events: List[dict]) -> List[tuple]:
+    return [(e["event"], e.get("timestamp"), e.get("name"), e.get("text"), e.get("value")) for e in events]
+
+
+def test_redis_down_asks_to_try_again_in_the_users_language_and_the_conversation_resumes(scaled):
+    """Redis (the lock store) down: REST and socket.io answer, in the conversation's language,
+    "please try again" and store nothing; back on its port, the next messages are answered."""
+    rest = new_sender("redisdown")
+    cs_login, cs_password = "Jak se přihlásím ke svému účtu?", "zapomnel jsem heslo"
+    fi_login = "Miten kirjaudun sisään tililleni?"
+    unavailable = {language: response_texts("utter_service_unavailable", language) for language in ("cs", "fi")}
+
+    async def scenario() -> None:
+        say = lambda *args, **kwargs: asyncio.to_thread(scaled.say, *args, **kwargs)  # noqa: E731
+        tracker = lambda sender: asyncio.to_thread(scaled.tracker, sender)  # noqa: E731
+        async with ChatClient(scaled.web_url) as visitor:
+            await visitor.request_session()
+            widget = conversation_key(visitor.session_id)
+            assert texts(await say(rest, "Dobrý den", language="cs"))
+            assert await socket_texts(visitor, "Hyvää päivää", "fi")
+            before = {sender: (await tracker(sender))["events"] for sender in (rest, widget)}
+
+            with redis_down(scaled):
+                # No language in the metadata (the backend sends it once): the conversation's and the text's.
+                for _ in range(2):  # round-robin: both instances
+                    assert texts(await say(rest, cs_login, expect_failure=True)) == unavailable["cs"]
+                assert await socket_texts(visitor, fi_login, "fi") == unavailable["fi"]
+                for sender in (rest, widget):
+                    assert comparable((await tracker(sender))["events"]) == comparable(before[sender]), sender
+
+            assert response_texts("utter_login", "cs")[0] in texts(await say(rest, cs_login))
+            assert response_texts("utter_password_reset", "cs")[0] in texts(await say(rest, cs_password))
+            replies = await socket_texts(visitor, fi_login, "fi")
+            assert response_texts("utter_login", "fi")[0] in replies, replies
+
+            for sender, said in ((rest, ["Dobrý den", cs_login, cs_password]), (widget, ["Hyvää päivää", fi_login])):
+                after = await tracker(sender)
+                assert comparable(after["events"][:len(before[sender])]) == comparable(before[sender]), sender
+                assert [text for text, _ in turns(after)] == said, turns(after)
+                assert all(bot_messages >= 1 for _, bot_messages in turns(after)), turns(after)
+                assert after["slots"]["language"] == ("cs" if sender == rest else "fi")
+
+    asyncio.run(scenario())

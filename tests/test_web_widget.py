@@ -18,6 +18,7 @@ from selenium.webdriver.support.ui import Select, WebDriverWait
 
 from tests.chat_client import conversation_key
 from tests.languages import language_of
+from tests.stack import response_texts
 
 ROOT = Path(__file__).resolve().parent.parent
 SCREENSHOTS = ROOT / "reports" / "web"
@@ -54,7 +55,8 @@ def bot_messages(browser):
 
 
 def wait_for_bot_messages(browser, at_least: int, timeout: float = 60):
-    WebDriverWait(browser, timeout).until(lambda b: len(bot_messages(b)) >= at_least)
+    WebDriverWait(browser, timeout).until(lambda b: len(bot_messages(b)) >= at_least,
+                                          f"fewer than {at_least} answers after {timeout} s")
     return bot_messages(browser)
 
 
@@ -191,6 +193,134 @@ def test_keyboard_only_and_screen_reader_labels(stack, browser):
     assert browser.find_element(By.CSS_SELECTOR, "label[for=chat-input]").get_attribute("textContent")
     browser.switch_to.active_element.send_keys(Keys.ESCAPE)
     assert not browser.find_element(By.ID, "chat").is_displayed()
+
+
+def shown(browser):
+    """The conversation as the widget shows it: (who, text) per bubble, button titles included."""
+    return [(e.get_attribute("data-from"), e.text) for e in browser.find_elements(By.CSS_SELECTOR, "#chat-log .msg")]
+
+
+def status_of(browser) -> str:
+    return browser.find_element(By.ID, "chat-status").text
+
+
+def user_texts(stack, session: str):
+    return [e.get("text") for e in stack.tracker(conversation_key(session))["events"] if e["event"] == "user"]
+
+
+def click_button(browser, payload: str):
+    browser.find_elements(By.CSS_SELECTOR, f"#chat-log .msg.bot .buttons button[data-payload='{payload}']")[-1].click()
+
+
+def go_offline(browser, offline: bool):
+    browser.execute_cdp_cmd("Network.enable", {})
+    browser.execute_cdp_cmd("Network.emulateNetworkConditions",
+                            {"offline": offline, "latency": 0, "downloadThroughput": -1, "uploadThroughput": -1})
+
+
+def test_the_widget_reconnects_by_itself_after_a_rasa_restart(stack, browser):
+    """The server restarts under an open conversation: the page comes back to it without a reload."""
+    # A Danish conversation on a Finnish page, so that an answer in Danish after the
+    # restart shows the conversation's language kept, not the page's locale taken afresh.
+    open_page(browser, stack, "fi")
+    type_message(browser, "Goddag")
+    wait_for_bot_messages(browser, 1)
+    before, session = shown(browser), session_of(browser)
+    assert language_of(before[1][1]) == "da", before
+    browser.execute_script("window.notReloaded = true")
+
+    stack.stop()  # every process, the page's server and Rasa included; ports and state stay
+    try:
+        WebDriverWait(browser, 30).until(lambda b: status_of(b) == STRINGS["fi"]["widget.offline"],
+                                         "the widget does not say the connection is down")
+        assert shown(browser) == before
+    finally:
+        stack.start()
+    WebDriverWait(browser, 60).until(lambda b: not status_of(b), "the widget did not reconnect by itself")
+    assert browser.execute_script("return window.notReloaded === true"), "the page was reloaded"
+    assert shown(browser) == before
+
+    type_message(browser, "hvordan logger jeg på?")
+    wait_for_bot_messages(browser, 2)
+    login = response_texts("utter_login", "da")
+    assert shown(browser) == before + [("user", "hvordan logger jeg på?"), ("bot", login[0])]
+    # A button of the greeting, shown again from the server's copy: neutral, so the
+    # conversation's language (Danish), not the page's (Finnish), answers it.
+    click_button(browser, "/help")
+    replies = wait_for_bot_messages(browser, 3)
+    assert replies[-1].split("\n")[0] in response_texts("utter_help", "da"), replies[-1]
+    assert session_of(browser) == session
+    assert user_texts(stack, session) == ["Goddag", "hvordan logger jeg på?", "/help"]
+
+
+def test_a_message_typed_while_the_connection_is_down_is_sent_once_it_is_back(stack, browser):
+    """The browser loses the network (DevTools): the widget says so, keeps what is typed and sends it
+    once it is back, shown once, answered once, in the same conversation."""
+    open_page(browser, stack, "cs")
+    type_message(browser, "Dobrý den")
+    wait_for_bot_messages(browser, 1)
+    before, session = shown(browser), session_of(browser)
+
+    go_offline(browser, True)
+    offline = STRINGS["cs"]["widget.offline"]
+    WebDriverWait(browser, 30).until(lambda b: status_of(b) == offline, "the widget does not say it is offline")
+    type_message(browser, "Jak se přihlásím?")
+    expected = before + [("user", "Jak se přihlásím?")]
+    assert shown(browser) == expected
+    assert status_of(browser) == offline, "the widget says the assistant is typing while it is offline"
+    Select(browser.find_element(By.ID, "locale")).select_by_value("en")
+    assert status_of(browser) == STRINGS["en"]["widget.offline"]
+
+    go_offline(browser, False)  # the Czech message goes out on an English page: answered in Czech
+    wait_for_bot_messages(browser, 2)
+    assert shown(browser) == expected + [("bot", response_texts("utter_login", "cs")[0])]
+    assert not status_of(browser)
+    assert session_of(browser) == session
+    assert user_texts(stack, session) == ["Dobrý den", "Jak se přihlásím?"]
+
+
+WIDGET_STRINGS = {  # what the visitor sees of the widget's own strings, by the key in i18n.json
+    "widget.open": lambda b: b.find_element(By.ID, "chat-open").text,
+    "widget.title": lambda b: b.find_element(By.ID, "chat-title").text,
+    "widget.close": lambda b: b.find_element(By.ID, "chat-close").get_attribute("aria-label"),
+    "widget.log_label": lambda b: b.find_element(By.ID, "chat-log").get_attribute("aria-label"),
+    "widget.input_label": lambda b: b.find_element(By.CSS_SELECTOR, "label[for=chat-input]").get_attribute("textContent"),
+    "widget.placeholder": lambda b: b.find_element(By.ID, "chat-input").get_attribute("placeholder"),
+    "widget.send": lambda b: b.find_element(By.ID, "chat-send").text,
+}
+
+
+def widget_strings(browser):
+    return {key: read(browser) for key, read in WIDGET_STRINGS.items()}
+
+
+def test_changing_the_page_locale_mid_conversation(stack, browser):
+    """The widget speaks the new locale at once; the assistant from the next neutral message on,
+    while a message written in a language of its own is still answered in that language."""
+    open_page(browser, stack, "en")
+    type_message(browser, "Hello")
+    wait_for_bot_messages(browser, 1)
+    assert widget_strings(browser) == {key: STRINGS["en"][key] for key in WIDGET_STRINGS}
+    session = session_of(browser)
+
+    Select(browser.find_element(By.ID, "locale")).select_by_value("hu")
+    assert widget_strings(browser) == {key: STRINGS["hu"][key] for key in WIDGET_STRINGS}
+    # The greeting's English button, clicked on the Hungarian page: answered in Hungarian.
+    click_button(browser, "/help")
+    replies = wait_for_bot_messages(browser, 2)
+    assert replies[-1].split("\n")[0] in response_texts("utter_help", "hu"), replies[-1]
+
+    type_message(browser, "Miten kirjaudun sisään?")  # Finnish on the Hungarian page: Finnish wins
+    replies = wait_for_bot_messages(browser, 3)
+    assert replies[-1] in response_texts("utter_login", "fi"), replies[-1]
+
+    Select(browser.find_element(By.ID, "locale")).select_by_value("cs")
+    assert widget_strings(browser) == {key: STRINGS["cs"][key] for key in WIDGET_STRINGS}
+    type_message(browser, "ok")  # neutral: the page's new locale
+    replies = wait_for_bot_messages(browser, 4)
+    assert replies[-1].split("\n")[0] in response_texts("utter_anything_else", "cs"), replies[-1]
+    assert session_of(browser) == session
+    assert user_texts(stack, session) == ["Hello", "/help", "Miten kirjaudun sisään?", "ok"]
 
 
 @pytest.mark.parametrize("address", ["rasa_url", "web_url"])

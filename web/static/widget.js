@@ -5,7 +5,9 @@
 // in sessionStorage (this tab only), and after a reload the server sends the
 // conversation back as it stored it, after its guard ("session_history").
 // Signing in, out or as someone else starts a new conversation. Messages
-// typed before the server confirmed the conversation wait and are sent then.
+// typed before the server confirmed the conversation, or while the connection
+// was down, wait and are sent once the conversation is shown as the server has
+// it; socket.io reconnects by itself and the same conversation is asked for.
 (function () {
   const page = window.cpsPage;
   const $ = (id) => document.getElementById(id);
@@ -14,9 +16,11 @@
   const SESSION = "cps.session", SIGNED_IN = "cps.signed_in";
   const URL_PATTERN = /(https?:\/\/[^\s<>"]+[^\s<>".,;:!?)])/g;
   let typingTimer = null;
+  let statusKey = "";  // the status line's string in i18n.json: typing, offline or none
   let socket = null;
+  let requested = null;  // the conversation id asked for; the server sends its history when it confirms it
   let confirmed = false;
-  const pending = [];
+  const pending = [];  // {text, shown} typed but not sent yet
 
   // Text is inserted as text nodes, never as HTML: links are built element by element.
   function renderText(container, text) {
@@ -51,11 +55,12 @@
     log.scrollTop = log.scrollHeight;
   }
 
-  function setTyping(on) {
+  function setStatus(key) {
     clearTimeout(typingTimer);
-    status.textContent = on ? page.t("widget.typing") : "";
-    status.classList.toggle("typing", on);
-    if (on) typingTimer = setTimeout(() => setTyping(false), 30000);
+    statusKey = key;
+    status.textContent = key ? page.t(key) : "";
+    status.classList.toggle("typing", key === "widget.typing");
+    if (key === "widget.typing") typingTimer = setTimeout(() => setStatus(""), 30000);
   }
 
   function emit(text) {
@@ -66,7 +71,18 @@
 
   function requestSession() {
     confirmed = false;
-    socket.emit("session_request", { session_id: sessionStorage.getItem(SESSION) });
+    requested = sessionStorage.getItem(SESSION);
+    socket.emit("session_request", { session_id: requested });
+  }
+
+  // The conversation as the server has it, then what was typed meanwhile, which is sent now.
+  function showConversation(entries) {
+    log.replaceChildren();
+    entries.forEach(render);
+    pending.forEach((m) => render({ from: "user", text: m.shown }));
+    confirmed = true;
+    setStatus(pending.length ? "widget.typing" : "");
+    while (pending.length) emit(pending.shift().text);
   }
 
   // A reload loses the in-memory sign-in: a conversation begun signed in does not go on signed out.
@@ -79,21 +95,18 @@
 
   function connect() {
     socket = io({ path: "/socket.io", transports: ["websocket", "polling"] });
-    socket.on("connect", () => { status.textContent = ""; requestSession(); });
+    socket.on("connect", requestSession);  // the first time and after every reconnection
     socket.on("session_confirm", (data) => {
       const id = typeof data === "string" ? data : data && data.session_id;
       if (!id) return;
       sessionStorage.setItem(SESSION, id);
-      confirmed = true;
-      while (pending.length) emit(pending.shift());
+      if (id !== requested) showConversation([]);  // a new conversation: no history follows
     });
-    socket.on("session_history", (entries) => {
-      log.replaceChildren();
-      (entries || []).forEach(render);
-    });
-    socket.on("disconnect", () => { confirmed = false; status.textContent = page.t("widget.offline"); });
+    socket.on("session_history", (entries) => showConversation(entries || []));
+    socket.on("disconnect", () => { confirmed = false; setStatus("widget.offline"); });
+    socket.on("connect_error", () => setStatus("widget.offline"));  // each failed attempt; socket.io tries again
     socket.on("bot_uttered", (message) => {
-      setTyping(false);
+      setStatus("");
       const buttons = (message.quick_replies || message.buttons || []).map((b) => ({ title: b.title, payload: b.payload }));
       render({ from: "bot", text: message.text || "", buttons });
     });
@@ -102,8 +115,12 @@
   function send(text, shown) {
     if (!text.trim()) return;
     render({ from: "user", text: shown || text });
-    if (confirmed && socket.connected) emit(text); else pending.push(text);
-    setTyping(true);
+    if (confirmed && socket.connected) {
+      emit(text);
+      setStatus("widget.typing");
+    } else {
+      pending.push({ text, shown: shown || text });
+    }
   }
 
   form.addEventListener("submit", (event) => { event.preventDefault(); send(input.value); input.value = ""; input.focus(); });
@@ -114,6 +131,7 @@
   closeButton.addEventListener("click", close);
   panel.addEventListener("keydown", (event) => { if (event.key === "Escape") close(); });
   page.onAccountChange(startOver);
+  page.onChange(() => { status.textContent = statusKey ? page.t(statusKey) : ""; });  // the page's new locale
 
   if (sessionStorage.getItem(SIGNED_IN) && !page.token) startOver();
   connect();

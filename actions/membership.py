@@ -17,7 +17,7 @@ from actions.answers import level_buttons, utter_not_invited
 from actions.common import (
     CPSError, Events, cps_client, fetch_quietly, levels_or_report, report_api_failure, token_of,
 )
-from actions.cps_client import CPSConflict
+from actions.cps_client import CPSConflict, CPSValidationError
 from actions.texts import labels
 
 FORM_SLOTS = ("tier", "payment_method", "purchase_confirmed")
@@ -28,6 +28,17 @@ STOP_FORM = [ActiveLoop(None), SlotSet("requested_slot", None)]
 
 def find_level(levels: Dict[str, Any], code: Optional[str]) -> Optional[Dict[str, Any]]:
     return next((lv for lv in levels["levels"] if lv["code"] == code), None)
+
+
+def utter_not_eligible(dispatcher: CollectingDispatcher, levels: Dict[str, Any], level: Dict[str, Any]) -> None:
+    """Why a level is not open to the account yet: its threshold, the points, what is missing."""
+    dispatcher.utter_message(
+        response="utter_tier_not_eligible",
+        level=level["name"],
+        threshold=level["threshold"],
+        points=levels["points"],
+        missing=level["points_missing"],
+    )
 
 
 class ValidateMembershipForm(FormValidationAction):
@@ -55,13 +66,7 @@ class ValidateMembershipForm(FormValidationAction):
         if level and level["eligible"]:
             return {"tier": value}
         if level:
-            dispatcher.utter_message(
-                response="utter_tier_not_eligible",
-                level=level["name"],
-                threshold=level["threshold"],
-                points=levels["points"],
-                missing=level["points_missing"],
-            )
+            utter_not_eligible(dispatcher, levels, level)
         return {"tier": None}
 
     async def validate_payment_method(
@@ -141,6 +146,15 @@ class ActionBuyMembership(Action):
             result = await cps_client().choose_level(
                 token, tier, method, idempotency_key=f"membership-{tracker.sender_id}-{tier}-{method}"
             )
+        except CPSValidationError:
+            # 422 not-eligible: the points changed after the form checked the level (a product
+            # removed, say). Said as the form says it, with today's figures; nothing was bought.
+            levels = await cps_client().levels(token)
+            level = find_level(levels, tier)
+            if level is None or level["eligible"]:
+                raise
+            utter_not_eligible(dispatcher, levels, level)
+            return
         except CPSConflict as conflict:
             if not conflict.problem_type.endswith("already-member"):
                 raise

@@ -389,12 +389,13 @@ def test_second_purchase_refused_by_the_api_says_already_a_member(api, monkeypat
 
 def test_order_for_a_level_the_api_refuses_buys_nothing(api):
     """The 422 path: a tier that got past the form (eligibility changed meanwhile) is refused by the
-    API; the action answers it as a failure on our side (the form is where eligibility is explained)."""
+    API; the visitor is told why with the account's figures, as the form would have told them."""
     corporate = {**GOLD_BY_TRANSFER, "tier": "corporate"}
     messages, events = run(ActionBuyMembership(), tracker("demo-pro", slots=corporate))
     assert api.get("/v1/membership", "demo-pro").json()["status"] == "none"
     assert len(api.writes("/v1/membership")) == 1
-    assert names(messages) == ["utter_service_unavailable"]
+    assert names(messages) == ["utter_tier_not_eligible"]
+    assert values(messages[0]) == {"level": "Corporate", "threshold": 2501, "points": 2100, "missing": 401}
     assert events == FORM_RESET
 
 

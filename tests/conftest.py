@@ -4,9 +4,11 @@ import os
 import signal
 import sys
 from pathlib import Path
-from typing import Iterator
+from collections import Counter, defaultdict
+from typing import Dict, Iterator
 
 import pytest
+import yaml
 from rasa.engine.graph import ExecutionContext, GraphSchema
 from rasa.engine.storage.local_model_storage import LocalModelStorage
 
@@ -37,10 +39,33 @@ def context() -> ExecutionContext:
     return ExecutionContext(GraphSchema({}), "test")
 
 
+def suite_counts(terminalreporter) -> str:
+    """Passed / failed / skipped per test module, and the test stories `make test-stories` ran before."""
+    counts: Dict[str, Counter] = defaultdict(Counter)
+    for outcome in ("passed", "failed", "error", "skipped"):
+        for report in terminalreporter.stats.get(outcome, []):
+            if getattr(report, "when", "call") == "call" or outcome in ("error", "skipped"):
+                counts[report.nodeid.split("::")[0]][outcome] += 1
+    lines = [f"{'suite':<44}{'passed':>8}{'failed':>8}{'skipped':>9}"]
+    stories = ROOT / "tests" / "stories"
+    failed_stories = ROOT / "reports" / "stories" / "failed_test_stories.yml"
+    if failed_stories.exists() and MODEL.exists() and failed_stories.stat().st_mtime >= MODEL.stat().st_mtime:
+        # As rasa counts them: stories with the same steps (the keyboard-mash fallback in six files) are one.
+        total = len({yaml.safe_dump(story["steps"]) for path in stories.glob("test_*.yml")
+                     for story in yaml.safe_load(path.read_text("utf-8"))["stories"]})
+        failed = failed_stories.read_text("utf-8").count("\n- story:")
+        lines.append(f"{'tests/stories (rasa test core --e2e)':<44}{total - failed:>8}{failed:>8}{0:>9}")
+    for suite, count in sorted(counts.items()):
+        lines.append(f"{suite:<44}{count['passed']:>8}{count['failed'] + count['error']:>8}{count['skipped']:>9}")
+    return "\n".join(lines)
+
+
 def pytest_terminal_summary(terminalreporter, exitstatus, config) -> None:
-    """`make test` ends with the NLU gate's table (tests/test_nlu_gate.py), when the gate ran."""
+    """`make test` ends with the counts per suite and the NLU gate's table (tests/test_nlu_gate.py)."""
     from tests.test_nlu_gate import gate_table
 
+    terminalreporter.write_sep("=", "counts per suite")
+    terminalreporter.write_line(suite_counts(terminalreporter))
     table = gate_table()
     if table:
         terminalreporter.write_sep("=", "NLU gate")

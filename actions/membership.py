@@ -22,6 +22,8 @@ from actions.texts import labels
 
 FORM_SLOTS = ("tier", "payment_method", "purchase_confirmed")
 PAYMENT_METHODS = ("card", "bank_transfer")
+# The parse key bot/linear_intents.py sets (INTENT_CLAIMED there); a button's payload has none.
+INTENT_CLAIMED = "intent_claimed"
 # When the API fails while the form asks, the form stops; the user was told why.
 STOP_FORM = [ActiveLoop(None), SlotSet("requested_slot", None)]
 
@@ -74,6 +76,14 @@ class ValidateMembershipForm(FormValidationAction):
     ) -> Dict[Text, Any]:
         # Only the contract's two values; anything else is asked again.
         return {"payment_method": value if value in PAYMENT_METHODS else None}
+
+    async def validate_purchase_confirmed(
+        self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> Dict[Text, Any]:
+        # A yes that no intent claimed ("???", "asdfgh" read as affirm) buys nothing: the question is asked again.
+        if value is True and tracker.latest_message.get(INTENT_CLAIMED) is False:
+            return {"purchase_confirmed": None}
+        return {"purchase_confirmed": value}
 
 
 class ActionAskTier(Action):

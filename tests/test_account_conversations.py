@@ -114,6 +114,20 @@ def test_saying_no_at_the_purchase_buys_nothing(stack, language):
     assert membership["status"] == "none", membership
 
 
+def test_a_yes_no_intent_claims_buys_nothing_and_the_question_comes_again(stack):
+    """"???" comes out of the classifier as `affirm` at 0.98; at the purchase question it must not buy."""
+    reset_demo_account(stack, "demo-pro")
+    chat = Chat(stack, "da", "demo-pro")
+    chat.say(SIGNUP["da"])
+    chat.say('/choose_tier{"tier": "gold"}')
+    question = [r.get("text") for r in chat.say('/choose_payment_method{"payment_method": "card"}')]
+    again = [r.get("text") for r in chat.say("???")]
+    assert again[-1:] == question[-1:] and button_titles(chat.say("/deny")) == [], again
+    membership = requests.get(f"{stack.cps_api_url}/v1/membership",
+                              headers={"Authorization": "Bearer demo-pro"}, timeout=10).json()
+    assert membership["status"] == "none", membership
+
+
 def test_an_expired_session_starts_again_in_the_conversations_language(stack):
     """An hour of silence ends Rasa's session (session_config); the next message opens a new one."""
     chat = Chat(stack, "fi", "demo-pro")

@@ -26,9 +26,10 @@ from sqlalchemy.orm import sessionmaker
 from actions import answers, common, membership, migration, signup, support
 from actions.answers import ActionAnswerLevels, ActionAnswerMigration, ActionAnswerPoints
 from actions.cps_client import AsyncCPSClient, CPSClient
-from actions.membership import ActionAskTier, ActionBuyMembership, ValidateMembershipForm
+from actions.membership import INTENT_CLAIMED, ActionAskTier, ActionBuyMembership, ValidateMembershipForm
 from actions.migration import ActionMigrateProducts, ValidateMigrationForm
 from actions.support import ActionOpenTicket
+from bot import linear_intents
 from bot.token_cipher import (PRIVATE_KEY_ENV, PUBLIC_KEY_ENV, SEALED_METADATA_KEY, TOKEN_METADATA_KEY,
                               new_key_pair, seal)
 from cps_api.app import create_app
@@ -302,6 +303,20 @@ def test_form_asks_a_member_nothing_and_ends():
     messages, events = validate_tier("demo-member", "gold")
     assert messages == []
     assert events == [SlotSet("requested_slot", None)]
+
+
+@pytest.mark.parametrize("claimed, kept", [(True, True), (False, None)])
+def test_a_yes_no_intent_claimed_buys_nothing_and_is_asked_again(claimed, kept):
+    """"???" or "asdfgh" come out `affirm` at 0.96+ from the softmax; at the purchase question that must not buy."""
+    slots = {"tier": "gold", "payment_method": "card", "purchase_confirmed": True, "requested_slot": "purchase_confirmed"}
+    conversation = tracker("demo-pro", intent="affirm", slots=slots, events=[SlotSet("purchase_confirmed", True)])
+    conversation.latest_message[INTENT_CLAIMED] = claimed
+    _, events = run(ValidateMembershipForm(), conversation)
+    assert SlotSet("purchase_confirmed", kept) in events
+
+
+def test_the_claimed_key_is_the_one_the_classifier_sets():
+    assert INTENT_CLAIMED == linear_intents.INTENT_CLAIMED
 
 
 def test_form_keeps_only_the_contracts_payment_methods():

@@ -13,7 +13,7 @@ SERVER_SIDE := bot/channels.py bot/message_guard.py bot/token_cipher.py bot/conv
 MODEL_INPUTS := config.yml domain.yml $(shell find data -type f -name '*.yml' 2>/dev/null) \
 	$(filter-out $(SERVER_SIDE),$(wildcard bot/*.py))
 
-.PHONY: run run-scaled test venv web train validate test-stories eval-nlu ablate-spacy ablate-word-forms bench bench-flood transcripts clean lock
+.PHONY: run run-scaled test venv web train validate test-stories eval-nlu ablate-spacy ablate-word-forms bench bench-flood transcripts clean lock insights insights-export insights-import bench-insights
 
 run: venv web $(MODEL)
 	@bash scripts/run.sh
@@ -79,6 +79,27 @@ bench-flood: venv web $(MODEL)
 # One sample conversation per flow and language: reports/transcripts/<language>.md
 transcripts: venv web $(MODEL)
 	$(PY) scripts/transcripts.py
+
+# What visitors ask and where the assistant fails them: reports/insights/index.html (+ report.json, PNGs)
+# from the tracker store, read-only. SINCE/UNTIL as YYYY-MM-DD (UNTIL exclusive; default the last 30 days),
+# DB=<SQLAlchemy URL> or INSIGHTS_DB_URL for another store (default: the one `make run` uses).
+INSIGHTS := SQLALCHEMY_SILENCE_UBER_WARNING=1 PYTHONWARNINGS=ignore TF_CPP_MIN_LOG_LEVEL=2 $(PY) -m insights
+INSIGHTS_RANGE = $(if $(SINCE),--since $(SINCE)) $(if $(UNTIL),--until $(UNTIL)) $(if $(DB),--db '$(DB)')
+insights: venv
+	$(INSIGHTS) report $(INSIGHTS_RANGE)
+
+# The unanswered messages as reports/insights/unanswered-<language>.csv, for annotation (fill `intent`).
+insights-export: venv
+	$(INSIGHTS) export $(INSIGHTS_RANGE)
+
+# The annotated lines into data/nlu/, each in its intent's block of its language; duplicates refused.
+insights-import: venv
+	@test -n "$(FILE)" || { echo "usage: make insights-import FILE=reports/insights/unanswered-cs.csv" >&2; exit 2; }
+	$(INSIGHTS) import '$(FILE)'
+
+# The report on 100,000 generated conversations: time and peak memory (target < 2 min, < 500 MB).
+bench-insights: venv
+	SQLALCHEMY_SILENCE_UBER_WARNING=1 PYTHONWARNINGS=ignore TF_CPP_MIN_LOG_LEVEL=2 $(PY) -m bench.insights
 
 lock:
 	$(PY) -m pip freeze --all | grep -v '^pip==' | sort -f > requirements.txt

@@ -5,7 +5,6 @@ its last messages so that nobody has to ask the user again.
 """
 from __future__ import annotations
 
-import re
 from typing import Any, Dict, List, Optional, Text
 
 from rasa_sdk import Action, Tracker
@@ -15,8 +14,8 @@ from rasa_sdk.forms import FormValidationAction
 from rasa_sdk.types import DomainDict
 
 from actions.common import CPSError, CPSUnauthorized, Events, cps_client, token_of
+from bot.message_guard import EMAIL_ADDRESS as EMAIL
 
-EMAIL = re.compile(r"[^@\s]+@[^@\s]+\.[^@\s]+")
 EXCERPT_MESSAGES = 12
 FORM_SLOTS = ("contact_email", "support_product", "support_summary")
 SKIPPED = "-"

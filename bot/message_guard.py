@@ -110,6 +110,13 @@ _SYMBOL = re.compile(r"[^\w]|_")
 # Shorter values are words like "is", "2x" or "ok"; no PIN or password is that short.
 PASSWORD_MIN_CHARS = 4
 
+# --- e-mail addresses -------------------------------------------------------
+# Stored on purpose (the support form asks for one), so the guard lets them
+# through; whatever shows messages to staff or exports them masks them.
+# The same pattern the support form accepts (actions/support.py imports it).
+EMAIL_ADDRESS = re.compile(r"[^@\s]+@[^@\s]+\.[^@\s]+")
+EMAIL_MASK = "[e-mail]"
+
 
 @dataclass(frozen=True)
 class GuardedMessage:
@@ -268,3 +275,8 @@ def guard(text: Optional[str], offered_payloads: Collection[str] = ()) -> Guarde
     if contains_sensitive_data(cleaned):
         return GuardedMessage(SENSITIVE_PAYLOAD, "sensitive")
     return GuardedMessage(cleaned)
+
+
+def mask_email_addresses(text: str) -> str:
+    """The text with every e-mail address replaced by EMAIL_MASK, for reports that people read."""
+    return EMAIL_ADDRESS.sub(EMAIL_MASK, text)

@@ -65,6 +65,8 @@ export -n CPS_TOKEN_PRIVATE_KEY
 export -n CPS_TOKEN_PUBLIC_KEY
 REST_WEBHOOK_TOKEN=${REST_WEBHOOK_TOKEN:-}
 export -n REST_WEBHOOK_TOKEN
+INSIGHTS_TOKEN=${INSIGHTS_TOKEN:-}  # /insights on the page server (staff); unset: no such path
+export -n INSIGHTS_TOKEN
 
 export PYTHONPATH="$ROOT${PYTHONPATH:+:$PYTHONPATH}"
 export ACTION_ENDPOINT_URL="http://$HOST:$ACTIONS_PORT/webhook"
@@ -146,7 +148,8 @@ done
 
 # The one public entry point: the page, /socket.io and (with REST_WEBHOOK_TOKEN) the REST webhook.
 if [[ -d web ]]; then
-  REST_WEBHOOK_TOKEN="$REST_WEBHOOK_TOKEN" start web "$LOGS/web.log" \
+  REST_WEBHOOK_TOKEN="$REST_WEBHOOK_TOKEN" INSIGHTS_TOKEN="$INSIGHTS_TOKEN" \
+    TRACKER_DB_PASSWORD="${INSIGHTS_TOKEN:+${TRACKER_DB_PASSWORD:-}}" start web "$LOGS/web.log" \
     "$PY" -m web --host "$HOST" --port "$WEB_PORT" --rasa-url "http://$HOST:$RASA_PORT"
 fi
 

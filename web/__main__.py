@@ -17,6 +17,9 @@ What it adds on the way:
 
 Nothing comes from a CDN: `npm ci` in web/ (scripts/setup_web.sh) installs
 socket.io-client from the npm registry at set-up time.
+
+Staff only: with `INSIGHTS_TOKEN` set, `/insights` serves the insights report
+(insights/web.py) behind that token; without it the path does not exist.
 """
 from __future__ import annotations
 
@@ -190,7 +193,8 @@ async def security_headers(request: web.Request, response: web.StreamResponse) -
         response.headers.setdefault(name, value)
 
 
-def build(rasa_url: str, rest_token: str) -> web.Application:
+def build(rasa_url: str, rest_token: str, insights_token: str = "",
+          insights_db: Optional[str] = None) -> web.Application:
     entry = Entry(rasa_url, rest_token)
     app = web.Application(client_max_size=MAX_BODY_BYTES, middlewares=[request_budget])
     app["entry"] = entry
@@ -208,6 +212,10 @@ def build(rasa_url: str, rest_token: str) -> web.Application:
         app.router.add_get(path, entry.page)
     app.router.add_route("*", "/socket.io/", entry.socketio)
     app.router.add_post(REST_PATH, entry.rest)
+    if insights_token:  # staff only, its own login; unset, the path does not exist
+        from insights.web import add_routes
+
+        add_routes(app, insights_token, insights_db)
     return app
 
 
@@ -222,8 +230,8 @@ def main(argv: Optional[list] = None) -> None:
         raise SystemExit(f"missing {missing}: run scripts/setup_web.sh (npm ci in web/)")
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     print(f"support page on http://{args.host}:{args.port}", flush=True)
-    web.run_app(build(args.rasa_url, os.environ.get(REST_TOKEN_ENV, "")), host=args.host, port=args.port,
-                access_log=None, print=None)
+    app = build(args.rasa_url, os.environ.get(REST_TOKEN_ENV, ""), os.environ.get("INSIGHTS_TOKEN", ""))
+    web.run_app(app, host=args.host, port=args.port, access_log=None, print=None)
 
 
 if __name__ == "__main__":

@@ -35,3 +35,10 @@ GREETING_LOGIN_RESET = {
 }
 # Asking to go on in another language, in that language.
 SWITCH_TO = {"cs": "Mohli bychom dál psát česky?", "hu": "Folytathatnánk inkább magyarul?"}
+# A question that names a payment method without choosing one.
+FEE_QUESTION = {"cs": "Je u platby bankovním převodem nějaký poplatek navíc?",
+                "hu": "Van külön díja, ha banki átutalással fizetünk?",
+                "da": "Er der et ekstra gebyr, hvis vi betaler med bankoverførsel?",
+                "lt": "Ar yra papildomas mokestis, jei mokame banko pavedimu?",
+                "fi": "Tuleeko pankkisiirrolla maksamisesta lisäkuluja?",
+                "en": "Is there an extra fee if we pay by bank transfer?"}

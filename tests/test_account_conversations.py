@@ -9,7 +9,7 @@ import pytest
 import requests
 
 from tests.languages import CODES, language_of
-from tests.phrases import HUMAN, NO, POINTS, SIGNUP, SUMMARY, SWITCH_TO, YES
+from tests.phrases import FEE_QUESTION, HUMAN, NO, POINTS, SIGNUP, SUMMARY, SWITCH_TO, YES
 from tests.stack import new_sender, reset_demo_account, response_texts
 
 MY_PRODUCTS = {"cs": "Moje produkty", "hu": "Saját termékek", "da": "Mine produkter", "lt": "mano gaminiai",
@@ -112,6 +112,19 @@ def test_saying_no_at_the_purchase_buys_nothing(stack, language):
     membership = requests.get(f"{stack.cps_api_url}/v1/membership",
                               headers={"Authorization": "Bearer demo-pro"}, timeout=10).json()
     assert membership["status"] == "none", membership
+
+
+@pytest.mark.parametrize("language", CODES)
+def test_a_question_naming_a_payment_method_in_the_form_chooses_nothing(stack, language):
+    """"Is there a fee if we pay by bank transfer?" is answered, and the form asks for the method again."""
+    reset_demo_account(stack, "demo-pro")
+    chat = Chat(stack, language, "demo-pro")
+    chat.say(SIGNUP[language])
+    chat.say('/choose_tier{"tier": "gold"}')
+    replies = [r.get("text") for r in chat.say(FEE_QUESTION[language])]
+    assert replies == response_texts("utter_bank_transfer_fees", language) + response_texts(
+        "utter_ask_payment_method", language), replies
+    assert chat.stack.tracker(chat.sender)["slots"]["payment_method"] is None
 
 
 def test_a_yes_no_intent_claims_buys_nothing_and_the_question_comes_again(stack):

@@ -168,8 +168,8 @@ wait_http() {  # wait_http NAME URL SECONDS
       kill -0 "$pid" 2>/dev/null || { echo "error: a process died while starting $name; see $LOGS/" >&2; exit 1; }
     done
     # Supervised: a process that exits before everything is up (its port taken, say) stops the start.
-    if (( SUPERVISED )) && grep -E '(exited|gave up): ' "$LOGS/supervisord.log"; then
-      echo "error: a process died while starting $name; see $LOGS/" >&2; exit 1
+    if (( SUPERVISED )) && grep -E '(exited|gave up): ' "$LOGS/supervisord.log" >&2; then
+      echo "error: a process died while the stack was starting (waiting for $name); see $LOGS/" >&2; exit 1
     fi
     (( SECONDS - t0 < limit )) || { echo "error: $name not up after ${limit}s; see $LOGS/" >&2; exit 1; }
     sleep 0.5

@@ -1,0 +1,244 @@
+"""Processes of `make run` killed for real (SIGKILL): supervisord (scripts/run.sh,
+scripts/supervisord.conf.template) starts the dead one again, the others keep
+serving meanwhile, the visitor is answered in their language, and SIGTERM to
+run.sh stops everything. A stack of its own; the recovery times are printed
+(`pytest -s` shows them).
+
+The CPS API and the action server are back about a second after a SIGKILL, too
+soon for a test to be sure it asked while they were down. So while it asks, the
+test holds supervisord itself (SIGSTOP) with the process killed under it, then
+lets it go on (SIGCONT): supervisord sees the exit, logs it and restarts the
+process. A plain SIGKILL with supervisord running is timed as well."""
+from __future__ import annotations
+
+import os
+import re
+import signal
+import socket
+import subprocess
+import time
+from pathlib import Path
+from typing import Callable, Dict, List
+
+import pytest
+import requests
+
+from tests.languages import language_of
+from tests.stack import ROOT, Stack, new_sender, response_texts
+
+POINTS_QUESTION = {"cs": "kolik mám bodů?", "lt": "kiek turiu taškų?"}
+LOGIN_QUESTION = {"cs": "jak se přihlásím?", "lt": "kaip prisijungti?"}
+LOGIN_URL = "https://businessid.canon-europe.com/b2bcustomers/s/login/?language=en_GB"
+
+
+def texts(replies) -> List[str]:
+    return [r["text"] for r in replies if r.get("text")]
+
+
+def digits(replies) -> str:
+    """The replies with the separators numbers are written with removed ("2 100", "2.100" -> "2100")."""
+    return re.sub(r"[\s.,\u00a0\u202f]", "", " ".join(texts(replies)))
+
+
+def wait_until(what: str, condition: Callable[[], bool], timeout: float, interval: float = 0.2) -> float:
+    """Polls until condition() holds; returns the seconds it took, fails the test after timeout."""
+    started = time.monotonic()
+    while not condition():
+        if time.monotonic() - started > timeout:
+            pytest.fail(f"{what}: not within {timeout:.0f}s")
+        time.sleep(interval)
+    return time.monotonic() - started
+
+
+def answers(url: str) -> bool:
+    try:
+        return requests.get(url, timeout=2).ok
+    except requests.RequestException:
+        return False
+
+
+class Held:
+    """supervisord stopped (SIGSTOP) while the process it watches is killed; release() lets it go on."""
+
+    def __init__(self, supervised: "Supervised", process: str) -> None:
+        self.supervisord = int((supervised.stack.state_dir / "supervisord.pid").read_text())
+        self.pid = supervised.pid(process)  # asked before: a stopped supervisord answers no supervisorctl
+        assert self.pid, f"{process} is not running"
+        os.kill(self.supervisord, signal.SIGSTOP)
+        os.kill(self.pid, signal.SIGKILL)
+
+    def release(self) -> float:
+        os.kill(self.supervisord, signal.SIGCONT)
+        return time.monotonic()
+
+
+class Supervised:
+    """The stack's processes as supervisord knows them."""
+
+    def __init__(self, stack: Stack) -> None:
+        self.stack = stack
+        self.conf = stack.state_dir / "supervisord.conf"
+        self.names = {"cps-api": "cps:cps-api", "actions": f"cps:actions-{stack.env['ACTIONS_PORT']}",
+                      "rasa": f"cps:rasa-{stack.env['RASA_PORT']}", "web": "cps:web"}
+
+    def pid(self, process: str) -> int:
+        out = subprocess.run([str(ROOT / ".venv" / "bin" / "supervisorctl"), "-c", str(self.conf), "pid",
+                              self.names[process]], capture_output=True, text=True, timeout=30).stdout.strip()
+        return int(out) if out.isdigit() else 0
+
+    def pids(self) -> Dict[str, int]:
+        return {process: self.pid(process) for process in self.names}
+
+    def log(self) -> str:
+        return (self.stack.state_dir / "logs" / "supervisord.log").read_text()
+
+    def time_plain_restart(self, process: str, url: str, timeout: float) -> float:
+        """SIGKILL with nothing held: the seconds until url answers again."""
+        killed_at, pid = time.monotonic(), self.kill(process)
+        wait_until(f"{process} restarted", lambda: self.pid(process) not in (0, pid) and answers(url), timeout)
+        return time.monotonic() - killed_at
+
+    def kill(self, process: str) -> int:
+        pid = self.pid(process)
+        assert pid, f"{process} is not running"
+        os.kill(pid, signal.SIGKILL)
+        return pid
+
+
+@pytest.fixture(scope="module")
+def supervised(tmp_path_factory):
+    # No fault proxy: the actions call the reference CPS API itself, the process the test kills.
+    stack = Stack(tmp_path_factory.mktemp("supervision"), fault_proxy=False).start()
+    yield Supervised(stack)
+    stack.stop()
+
+
+def test_cps_api_killed_account_answers_say_so_faq_goes_on_and_it_comes_back(supervised):
+    stack = supervised.stack
+    sender = new_sender("api-killed")
+    say = lambda text, **kw: stack.say(sender, text, language="cs", cps_token="demo-pro", **kw)  # noqa: E731
+    assert "2100" in digits(say(POINTS_QUESTION["cs"]))
+    others = {p: pid for p, pid in supervised.pids().items() if p != "cps-api"}
+
+    held = Held(supervised, "cps-api")
+    try:
+        assert not answers(f"{stack.cps_api_url}/health")
+        down = texts(say(POINTS_QUESTION["cs"], expect_failure=True))
+        faq = texts(say(LOGIN_QUESTION["cs"]))
+    finally:
+        released_at = held.release()
+    assert down and down[-1] in response_texts("utter_api_unavailable", "cs"), f"while the CPS API is down: {down}"
+    assert "2100" not in digits([{"text": t} for t in down])
+    assert any(LOGIN_URL in r for r in faq), f"FAQ while the CPS API is down: {faq}"
+
+    wait_until("the CPS API restarted", lambda: answers(f"{stack.cps_api_url}/health"), 60)
+    print(f"\nCPS API: /health answers {time.monotonic() - released_at:.1f}s after supervisord saw the SIGKILL")
+    assert supervised.pid("cps-api") not in (0, held.pid)
+    assert "2100" in digits(say(POINTS_QUESTION["cs"])), "the account's answer after the restart"
+    assert "exited: cps-api (terminated by SIGKILL; not expected)" in supervised.log()
+    assert {p: pid for p, pid in supervised.pids().items() if p != "cps-api"} == others, "another process restarted"
+    plain = supervised.time_plain_restart("cps-api", f"{stack.cps_api_url}/health", 60)
+    print(f"CPS API: SIGKILL -> /health answers again in {plain:.1f}s")
+
+
+def test_action_server_killed_rasa_answers_in_the_users_language_and_it_comes_back(supervised):
+    stack = supervised.stack
+    sender = new_sender("actions-killed")
+    say = lambda text, **kw: stack.say(sender, text, language="lt", cps_token="demo-pro", **kw)  # noqa: E731
+    say("Laba diena")
+    actions_url = f"http://127.0.0.1:{stack.env['ACTIONS_PORT']}/health"
+
+    held = Held(supervised, "actions")
+    try:
+        assert not answers(actions_url)
+        down = texts(say(POINTS_QUESTION["lt"], expect_failure=True))
+        faq = texts(say(LOGIN_QUESTION["lt"], expect_failure=True))
+    finally:
+        released_at = held.release()
+    assert down == response_texts("utter_service_unavailable", "lt"), f"while the action server is down: {down}"
+    assert faq and all(language_of(r) == "lt" for r in faq if len(r.split()) >= 5), faq
+
+    wait_until("the action server restarted", lambda: answers(actions_url), 90)
+    print(f"\naction server: /health answers {time.monotonic() - released_at:.1f}s after supervisord saw the SIGKILL")
+    assert supervised.pid("actions") not in (0, held.pid)
+    assert "2100" in digits(say(POINTS_QUESTION["lt"])), "the account's answer after the restart"
+    assert "exited: actions-" in supervised.log()
+    plain = supervised.time_plain_restart("actions", actions_url, 90)
+    print(f"action server: SIGKILL -> /health answers again in {plain:.1f}s")
+
+
+def test_rasa_killed_comes_back_and_the_conversation_goes_on_from_the_tracker(supervised):
+    stack = supervised.stack
+    sender = new_sender("rasa-killed")
+    stack.say(sender, "Hyvää päivää", language="fi")
+    stack.say(sender, "miten kirjaudun sisään?", language="fi")
+    before = [(e["event"], e.get("text")) for e in stack.tracker(sender)["events"] if e["event"] in ("user", "bot")]
+    assert before
+
+    killed_at = time.monotonic()
+    pid = supervised.kill("rasa")
+    assert answers(stack.web_url), "the page went down with Rasa"
+
+    def rasa_answers() -> bool:
+        try:
+            return requests.get(f"{stack.rasa_url}/status", params=stack.api_token, timeout=2).json().get("model_id")
+        except (requests.RequestException, ValueError):
+            return False
+
+    wait_until("the Rasa server restarted with its model", rasa_answers, 180, interval=0.5)
+    restart = time.monotonic() - killed_at
+    print(f"\nRasa server: SIGKILL -> /status with the model loaded in {restart:.1f}s")
+    assert supervised.pid("rasa") not in (0, pid)
+    assert "exited: rasa-" in supervised.log()
+
+    tracker = stack.tracker(sender)
+    after = [(e["event"], e.get("text")) for e in tracker["events"] if e["event"] in ("user", "bot")]
+    assert after == before, "events lost or changed by the restart"
+    assert tracker["slots"]["language"] == "fi"
+    replies = texts(stack.say(sender, "ok"))
+    assert replies and all(language_of(r) == "fi" for r in replies if len(r.split()) >= 5), replies
+
+
+def listening(port: str) -> bool:
+    with socket.socket() as s:
+        s.settimeout(1)
+        return s.connect_ex(("127.0.0.1", int(port))) == 0
+
+
+def processes_of(state_dir: Path) -> List[int]:
+    """Every process whose environment names the state directory (run.sh gives it to all it starts)."""
+    found = []
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit() and int(entry.name) != os.getpid():
+            try:
+                if str(state_dir).encode() in (entry / "environ").read_bytes():
+                    found.append(int(entry.name))
+            except OSError:
+                pass
+    return found
+
+
+def test_sigterm_to_run_sh_stops_every_process(supervised):
+    """Last in this module: it stops the module's stack."""
+    stack = supervised.stack
+    pids = supervised.pids()
+    supervisord = int((stack.state_dir / "supervisord.pid").read_text())
+    assert all(pids.values()), pids
+    ports = [stack.env[k] for k in ("RASA_PORT", "ACTIONS_PORT", "CPS_API_PORT", "WEB_PORT")]
+
+    started = time.monotonic()
+    stack.process.send_signal(signal.SIGTERM)
+    stack.process.wait(30)
+    print(f"\nSIGTERM -> run.sh exited in {time.monotonic() - started:.1f}s")
+
+    def alive(pid: int) -> bool:
+        try:
+            os.kill(pid, 0)
+            return True
+        except ProcessLookupError:
+            return False
+
+    assert not [p for p in [supervisord, *pids.values()] if alive(p)], "processes left after run.sh exited"
+    assert processes_of(stack.state_dir) == []
+    assert not [p for p in ports if listening(p)], "ports still listening"
+    assert "==> stopped" in (stack.state_dir / "run.out").read_text()

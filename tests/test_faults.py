@@ -144,22 +144,6 @@ def test_action_server_down_gives_a_localised_message(own_stack):
     assert "2100" in " ".join(replies).replace(" ", "").replace(".", ""), replies
 
 
-def test_conversation_survives_a_rasa_restart(own_stack):
-    stack, _ = own_stack
-    sender = new_sender("restart")
-    stack.say(sender, "Hyvää päivää", language="fi")
-    stack.say(sender, "miten kirjaudun sisään?", language="fi")
-    before = [e for e in stack.tracker(sender)["events"] if e["event"] in ("user", "bot")]
-
-    stack.stop()  # every process of the stack, Rasa included; the tracker database stays
-    stack.start()
-    after = [e for e in stack.tracker(sender)["events"] if e["event"] in ("user", "bot")]
-    assert [e.get("text") for e in after[: len(before)]] == [e.get("text") for e in before]
-    assert stack.tracker(sender)["slots"]["language"] == "fi"
-    replies = texts(stack.say(sender, "ok"))
-    assert replies and all(language_of(r) == "fi" for r in replies if len(r.split()) >= 5), replies
-
-
 def test_a_restart_in_the_middle_of_the_level_form_loses_nothing(own_stack):
     """A signed-in visitor has chosen Gold when the Rasa server restarts; the purchase goes on from the store."""
     stack, _ = own_stack

@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import json
 import logging
-import unicodedata
 from typing import Any, Dict, List, Optional, Text
 
 from rasa.engine.graph import ExecutionContext, GraphComponent
@@ -24,15 +23,11 @@ from rasa.shared.nlu.constants import ENTITIES, TEXT
 from rasa.shared.nlu.training_data.message import Message
 from rasa.shared.nlu.training_data.training_data import TrainingData
 
+from bot.folding import plain
+
 logger = logging.getLogger(__name__)
 
 _MODEL_FILE = "entity_forms.json"
-
-
-def plain(text: str) -> str:
-    """Lower case without diacritics: "Kártyával" -> "kartyaval"."""
-    decomposed = unicodedata.normalize("NFKD", text.lower())
-    return "".join(ch for ch in decomposed if not unicodedata.combining(ch))
 
 
 def shared_prefix_length(a: str, b: str) -> int:

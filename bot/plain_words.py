@@ -25,7 +25,7 @@ from rasa.shared.nlu.constants import TEXT
 from rasa.shared.nlu.training_data.message import Message
 from rasa.shared.nlu.training_data.training_data import TrainingData
 
-from bot.entity_values import plain
+from bot.folding import plain
 
 TOKENS = TOKENS_NAMES[TEXT]
 

@@ -23,13 +23,12 @@ from __future__ import annotations
 
 import difflib
 import json
-import re
-import unicodedata
 from collections import Counter
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from typing import Any, Dict, Iterable, List, Optional, Sequence, Tuple
 
+from bot.folding import fold
 from bot.language_model import LANGUAGES
 from bot.message_guard import EMPTY_PAYLOAD, SENSITIVE_PAYLOAD, TOO_LONG_PAYLOAD
 from bot.token_cipher import SEALED_METADATA_KEY
@@ -72,16 +71,6 @@ GROUP_SIMILARITY = 0.8  # unanswered messages in one group
 MAX_DISTINCT_UNANSWERED = 20_000  # per language; beyond it only counted (bounded memory)
 GROUP_CANDIDATES = 1_000  # the most frequent distinct messages that are grouped
 TOP_INTENTS, TOP_ANSWERS, TOP_GROUPS = 10, 15, 15
-
-
-def fold(text: str) -> str:
-    """Lower case, no diacritics, no punctuation: the folding of tests/nlu_overlap.py.
-
-    Written out here because bot/plain_words.py imports Rasa's recipe and with
-    it TensorFlow (500 MB); tests/test_insights.py checks that both agree.
-    """
-    decomposed = unicodedata.normalize("NFKD", " ".join(re.findall(r"\w+", text)).lower())
-    return "".join(ch for ch in decomposed if not unicodedata.combining(ch))
 
 
 def similar(a: str, b: str, threshold: float, matcher: Optional[difflib.SequenceMatcher] = None) -> bool:

@@ -9,19 +9,14 @@ understanding, and is not allowed in tests/nlu/.
 from __future__ import annotations
 
 import difflib
-import re
 from typing import List, Sequence, Tuple
 
 import numpy as np
 from sklearn.feature_extraction.text import CountVectorizer
 
-from bot.plain_words import plain_form
+from bot.folding import fold
 
 THRESHOLD = 0.90
-
-
-def fold(text: str) -> str:
-    return " ".join(plain_form(word) for word in re.findall(r"\w+", text))
 
 
 def near_duplicates(held_out: Sequence[str], trained: Sequence[str],

@@ -1,5 +1,9 @@
 """Rasa NLU component that puts `language: {name, confidence}` on every message.
 
+`name` is one of the six languages, or the code of a language the assistant
+does not speak ("pl", "de", …: bot/other_languages.py), which the language
+policy never adopts and bot/turns.py answers with the languages it speaks.
+
 It trains from the NLU data itself: every intent block in `data/nlu/` carries
 `metadata: {language: xx}`, so adding examples in a language also teaches this
 component that language. Nothing is downloaded.
@@ -18,7 +22,8 @@ from rasa.shared.nlu.constants import TEXT
 from rasa.shared.nlu.training_data.message import Message
 from rasa.shared.nlu.training_data.training_data import TrainingData
 
-from bot.language_model import LANGUAGES, LanguageModel
+from bot.language_model import LANGUAGES, LanguageGuess, LanguageModel
+from bot.other_languages import OtherLanguageRule, other_language
 
 logger = logging.getLogger(__name__)
 
@@ -43,7 +48,8 @@ class LanguageIdentifier(GraphComponent):
 
     @staticmethod
     def get_default_config() -> Dict[Text, Any]:
-        return {"temperature": 3.0, "alpha": 0.1, "neutral_min_languages": 4}
+        # other_languages: recognise languages it does not speak (bot/other_languages.py).
+        return {"temperature": 3.0, "alpha": 0.1, "neutral_min_languages": 4, "other_languages": True}
 
     def __init__(
         self,
@@ -112,8 +118,17 @@ class LanguageIdentifier(GraphComponent):
             text = message.get(TEXT) or ""
             # A button payload ("/affirm") says nothing about the user's language.
             guess = self._model.identify("" if text.startswith("/") else text)
-            message.set(LANGUAGE_KEY, guess.as_dict(), add_to_output=True)
+            message.set(LANGUAGE_KEY, self._other_language(text, guess) or guess.as_dict(), add_to_output=True)
         return messages
+
+    def _other_language(self, text: str, guess: LanguageGuess) -> Optional[Dict[str, Any]]:
+        """`{name, confidence}` of a language it does not speak, when the message is in one."""
+        if not self._config.get("other_languages", True) or text.startswith("/"):
+            return None
+        found = other_language(text, guess.confidence, OtherLanguageRule())
+        if found is None:
+            return None
+        return {"name": found[0], "confidence": round(found[1], 4)}
 
     def process_training_data(self, training_data: TrainingData) -> TrainingData:
         return training_data

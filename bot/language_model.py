@@ -16,13 +16,14 @@ import re
 import unicodedata
 from collections import Counter, defaultdict
 from dataclasses import dataclass
-from typing import Dict, Iterable, List, Optional, Sequence, Tuple
+from typing import Dict, Iterable, List, Mapping, Optional, Sequence, Tuple
 
 LANGUAGES: Tuple[str, ...] = ("cs", "hu", "da", "lt", "fi", "en")
 
 _URL_OR_EMAIL = re.compile(r"(https?://\S+|www\.\S+|\S+@\S+)", re.IGNORECASE)
 _WORD = re.compile(r"[^\W\d_]+(?:['’][^\W\d_]+)?")
-_LONGEST_WORD = 25  # "bbbbbbbb…" or base64 is no word of any language
+_LONGEST_WORD = 25
+_SHOUTING_MIN_WORDS = 3  # "bbbbbbbb…" or base64 is no word of any language
 # Evidence too weak to switch a conversation's language stays below the
 # threshold actions/language.py uses (0.7).
 _WEAK_EVIDENCE = 0.5
@@ -37,13 +38,18 @@ _ALWAYS_NEUTRAL = frozenset(
 
 @dataclass(frozen=True)
 class LanguageGuess:
-    """The identified language and how sure the model is (0 means: no evidence)."""
+    """The identified language and how sure the model is (0 means: no evidence); `scores` holds
+    every language's probability, so that a conversation's language can weigh in on short replies."""
 
     name: str
     confidence: float
+    scores: Optional[Mapping[str, float]] = None
 
     def as_dict(self) -> Dict[str, object]:
-        return {"name": self.name, "confidence": round(self.confidence, 4)}
+        found: Dict[str, object] = {"name": self.name, "confidence": round(self.confidence, 4)}
+        if self.scores:
+            found["scores"] = {lang: round(p, 4) for lang, p in self.scores.items()}
+        return found
 
 
 def normalise(text: str) -> str:
@@ -54,11 +60,14 @@ def content_words(text: str, neutral: Iterable[str] = _ALWAYS_NEUTRAL) -> List[s
     """Letter-only words of a message, without URLs, e-mails and neutral words."""
     neutral_set = set(neutral)
     stripped = _URL_OR_EMAIL.sub(" ", unicodedata.normalize("NFC", text))
-    # Words in capitals are names, codes or button labels ("DROP TABLE", "EOS"), no language.
+    words = _WORD.findall(stripped)
+    # Words in capitals are names, codes or button labels ("DROP TABLE", "EOS"), no language;
+    # unless the whole message of three words or more is in capitals ("KOLIK MAM BODU").
+    shouting = len(words) >= _SHOUTING_MIN_WORDS and all(w.isupper() for w in words)
     return [
         w.lower()
-        for w in _WORD.findall(stripped)
-        if not w.isupper() and w.lower() not in neutral_set and 1 < len(w) <= _LONGEST_WORD
+        for w in words
+        if (shouting or not w.isupper()) and w.lower() not in neutral_set and 1 < len(w) <= _LONGEST_WORD
     ]
 
 
@@ -133,10 +142,12 @@ class LanguageModel:
             lang: sum(table.get(f, self.unseen[lang]) for f in feats)
             for lang, table in self.log_probs.items()
         }
-        name, confidence = self._softmax_best(scores)
+        probabilities = self._softmax(scores)
+        name = max(probabilities, key=probabilities.get)
+        confidence = probabilities[name]
         if self._weak(words, name):
             confidence = min(confidence, _WEAK_EVIDENCE)
-        return LanguageGuess(name, confidence)
+        return LanguageGuess(name, confidence, probabilities)
 
     def _weak(self, words: List[str], best: str) -> bool:
         """Mostly words the winning language's examples never used (German,
@@ -150,14 +161,14 @@ class LanguageModel:
     def _known(self, feature: str) -> bool:
         return any(feature in table for table in self.log_probs.values())
 
-    def _softmax_best(self, scores: Dict[str, float]) -> Tuple[str, float]:
+    def _softmax(self, scores: Dict[str, float]) -> Dict[str, float]:
         # NB log-likelihoods are sums over many correlated n-grams and so far
         # too sure of themselves; a temperature makes the confidence usable as
         # a threshold for "this message really is in another language".
         top = max(scores.values())
         weights = {k: math.exp((v - top) / self.temperature) for k, v in scores.items()}
-        best = max(weights, key=weights.get)
-        return best, weights[best] / sum(weights.values())
+        total = sum(weights.values())
+        return {k: w / total for k, w in weights.items()}
 
     def to_dict(self) -> Dict[str, object]:
         return {

@@ -11,7 +11,7 @@ on every message.
 from __future__ import annotations
 
 import logging
-from typing import Any, Dict, List, Optional, Text
+from typing import Any, Dict, List, Optional, Text, Tuple
 
 from rasa.core.policies.policy import Policy, PolicyPrediction
 from rasa.engine.recipes.default_recipe import DefaultV1Recipe
@@ -30,6 +30,29 @@ LANGUAGE_SLOT = "language"
 PAGE_LANGUAGE_SLOT = "page_language"
 # Below this the message is treated as language-neutral ("ok", "CPS", "2100").
 CONFIDENCE_THRESHOLD = 0.7
+# A reply of one or two words ("jo", "Ja", "super, dik") says little about its language, and the
+# conversation's language so far is then the better guess: it gets this prior weight against the
+# other five languages together before the reply's own probabilities are weighed in.
+SHORT_REPLY_MAX_WORDS = 2
+SHORT_REPLY_PRIOR = 0.9
+
+
+def message_language(latest_message: Dict[Text, Any], current: Optional[str]) -> Optional[Tuple[str, float]]:
+    """The message's own language and confidence, one or two words weighed with the conversation's language."""
+    guess = latest_message.get("language") or {}
+    name, confidence = guess.get("name"), float(guess.get("confidence", 0) or 0)
+    if name not in LANGUAGES:
+        return None
+    scores = guess.get("scores") or {}
+    words = len(str(latest_message.get("text") or "").split())
+    if current in LANGUAGES and scores and words <= SHORT_REPLY_MAX_WORDS and current != name:
+        others = (1 - SHORT_REPLY_PRIOR) / (len(LANGUAGES) - 1)
+        weighted = {lang: p * (SHORT_REPLY_PRIOR if lang == current else others) for lang, p in scores.items()}
+        total = sum(weighted.values()) or 1.0
+        best = max(weighted, key=weighted.get)
+        # The reply's own confidence caps the result: weak evidence stays weak.
+        return best, min(confidence, weighted[best] / total) if best == name else weighted[best] / total
+    return name, confidence
 
 
 def requested_language(latest_message: Dict[Text, Any]) -> Optional[str]:
@@ -54,15 +77,17 @@ def choose_language(
     previous_page: Optional[str],
 ) -> str:
     """The language policy, in order: an explicit request; the message's own
-    language when identified with confidence; the page's locale when it is new
+    language when identified with confidence (a reply of one or two words
+    weighed with the conversation's language); the page's locale when it is new
     to this conversation (first message, or the visitor changed it); the
-    conversation's language so far; English."""
+    conversation's language so far; English. A message in a language it does
+    not speak counts as no evidence."""
     explicit = requested_language(latest_message)
     if explicit:
         return explicit
-    guess = latest_message.get("language") or {}
-    if guess.get("name") in LANGUAGES and guess.get("confidence", 0) >= CONFIDENCE_THRESHOLD:
-        return guess["name"]
+    own = message_language(latest_message, current)
+    if own and own[1] >= CONFIDENCE_THRESHOLD:
+        return own[0]
     page = page_language(latest_message)
     if page and (current not in LANGUAGES or page != previous_page):
         return page

@@ -17,6 +17,12 @@ message (every margin below its decision boundary, 0): "asdfgh jkl" comes out
 fallback cost 5 to 8 points of held-out intent accuracy (many right answers
 are unclaimed too), so the parse only says so (`intent_claimed`), and the
 purchase question, where a wrong yes costs money, asks again (actions/membership.py).
+
+Parts of a message are ranked too (bot/clauses.py): a greeting or thanks
+around a question is set aside (`social`), and two or more questions are
+listed (`questions`). A span's sentence features are rebuilt from its words'
+sequence features (counts add up; regex matches are any-of), so a span is
+ranked as if it had been sent alone, without parsing it again.
 """
 from __future__ import annotations
 
@@ -36,15 +42,21 @@ from rasa.engine.storage.storage import ModelStorage
 from rasa.nlu.classifiers import LABEL_RANKING_LENGTH
 from rasa.nlu.classifiers.classifier import IntentClassifier
 from rasa.shared.exceptions import RasaException
-from rasa.shared.nlu.constants import INTENT, INTENT_RANKING_KEY, TEXT
+from rasa.nlu.constants import TOKENS_NAMES
+from rasa.shared.nlu.constants import FEATURE_TYPE_SENTENCE, FEATURE_TYPE_SEQUENCE, INTENT, INTENT_RANKING_KEY, TEXT
 from rasa.shared.nlu.training_data.message import Message
 from rasa.shared.nlu.training_data.training_data import TrainingData
+
+from bot.clauses import Reading, Thresholds, analyse
 
 logger = logging.getLogger(__name__)
 
 _MODEL_FILE = "linear_intents.skops"
 # Parse key: False when no intent's SVM claims the message (a guess among intents, not a reading).
 INTENT_CLAIMED = "intent_claimed"
+# Parse keys (bot/clauses.py): the intents of greetings or thanks set aside; two or more questions.
+SOCIAL = "social"
+QUESTIONS = "questions"
 
 
 class LinearIntentsFileError(RasaException):
@@ -57,13 +69,35 @@ def sentence_counts(message: Message) -> Optional[scipy.sparse.spmatrix]:
     return None if sentence is None else sentence.features
 
 
+def span_counts(message: Message, start: int, end: int) -> Optional[scipy.sparse.spmatrix]:
+    """The sentence features tokens [start, end) would have had if sent alone.
+
+    Every featurizer's sentence row is rebuilt from its sequence rows of those
+    tokens: word and char n-gram counts add up, regex matches are any-of.
+    """
+    sequences = {f.origin: f.features for f in message.features
+                 if f.attribute == TEXT and f.is_sparse() and f.type == FEATURE_TYPE_SEQUENCE}
+    blocks = []
+    for feature in message.features:
+        if feature.attribute != TEXT or not feature.is_sparse() or feature.type != FEATURE_TYPE_SENTENCE:
+            continue
+        rows = sequences.get(feature.origin)
+        if rows is None:
+            return None
+        rows = scipy.sparse.csr_matrix(rows)[start:end]
+        combined = rows.max(axis=0) if "RegexFeaturizer" in str(feature.origin) else rows.sum(axis=0)
+        blocks.append(scipy.sparse.csr_matrix(combined))
+    return scipy.sparse.hstack(blocks).tocsr() if blocks else None
+
+
 @DefaultV1Recipe.register(DefaultV1Recipe.ComponentType.INTENT_CLASSIFIER, is_trainable=True)
 class LinearIntentClassifier(GraphComponent, IntentClassifier):
     """Linear SVM over tf-idf weighted sparse sentence features."""
 
     @staticmethod
     def get_default_config() -> Dict[Text, Any]:
-        return {"C": 1.0, "temperature": 0.1}
+        return {"C": 1.0, "temperature": 0.1, "social_threshold": 0.5, "rest_threshold": 0.5,
+                "question_threshold": 0.6}
 
     def __init__(self, config: Dict[Text, Any], model_storage: ModelStorage, resource: Resource,
                  pipeline: Any = None) -> None:
@@ -153,7 +187,39 @@ class LinearIntentClassifier(GraphComponent, IntentClassifier):
             if counts is None:
                 continue
             ranking, claimed = self.ranking(counts)
+            social, questions = [], []
+            tokens = message.get(TOKENS_NAMES[TEXT]) or []
+            if len(tokens) > 1:
+                ranked, analysis = self._analyse(message, tokens)
+                if analysis.core is not None:
+                    ranking, claimed = ranked[(analysis.core.start, analysis.core.end)]
+                social = analysis.social
+                questions = [{"start": span.char_start, "end": span.char_end, "intent": ranked[(span.start, span.end)][0][0],
+                              INTENT_RANKING_KEY: ranked[(span.start, span.end)][0][:LABEL_RANKING_LENGTH]}
+                             for span, _ in analysis.questions]
+                if questions:
+                    ranking = ranked[(analysis.questions[0][0].start, analysis.questions[0][0].end)][0]
             message.set(INTENT, ranking[0], add_to_output=True)
             message.set(INTENT_RANKING_KEY, ranking[:LABEL_RANKING_LENGTH], add_to_output=True)
             message.set(INTENT_CLAIMED, claimed, add_to_output=True)
+            message.set(SOCIAL, social, add_to_output=True)
+            message.set(QUESTIONS, questions, add_to_output=True)
         return messages
+
+    def _analyse(self, message: Message, tokens: List[Any]) -> Tuple[Dict[Tuple[int, int], Tuple[List[Dict[str, Any]], bool]], Any]:
+        """The message's social phrases and questions (bot/clauses.py), with every span's ranking."""
+        ranked: Dict[Tuple[int, int], Tuple[List[Dict[str, Any]], bool]] = {}
+
+        def rank(start: int, end: int) -> Reading:
+            if (start, end) not in ranked:
+                counts = span_counts(message, start, end)
+                ranked[(start, end)] = self.ranking(counts) if counts is not None else ([{"name": "nlu_fallback", "confidence": 0.0}], False)
+            top, claimed = ranked[(start, end)][0][0], ranked[(start, end)][1]
+            return Reading(top["name"], top["confidence"], claimed)
+
+        config = {**self.get_default_config(), **self._config}  # a model trained before the thresholds existed
+        thresholds = Thresholds(float(config["social_threshold"]), float(config["rest_threshold"]),
+                                float(config["question_threshold"]))
+        language = (message.get("language") or {}).get("name")
+        analysis = analyse(message.get(TEXT), [(t.start, t.end) for t in tokens], rank, thresholds, language)
+        return ranked, analysis

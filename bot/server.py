@@ -4,7 +4,8 @@
 token comes from `RASA_AUTH_TOKEN` (so `ps` and `docker inspect` never show
 it), the API refuses to start without one, and request bodies are capped
 (`SANIC_REQUEST_MAX_SIZE`, default 64 KB: a message is at most 2,000
-characters, so anything larger is an attack or a mistake).
+characters, so anything larger is an attack or a mistake). Rasa's agent
+answers each question of a message in turn (bot/turns.py).
 """
 from __future__ import annotations
 
@@ -32,6 +33,10 @@ def main() -> None:
         sys.argv.append(f"--auth-token={token}")  # "=" so that a token starting with "-" stays a value; this process's copy only; /proc/<pid>/cmdline keeps the original
     os.environ.setdefault("SANIC_REQUEST_MAX_SIZE", str(DEFAULT_REQUEST_MAX_SIZE))
     from rasa.__main__ import main as rasa_main
+
+    from bot.turns import install
+
+    install()
 
     sys.argv[0] = "rasa"
     rasa_main()

@@ -1,6 +1,8 @@
 """bot/language_model.py on its own: learning, neutral messages, confidence."""
 from __future__ import annotations
 
+import pytest
+
 from bot.language_model import LanguageModel
 
 TRAIN = {
@@ -49,3 +51,17 @@ def test_another_language_sharing_a_few_words_does_not_switch():
     assert model.identify("Wie melde ich mich bei meinem Konto an?").confidence < 0.7
     assert model.identify("hvordan melder jeg mig på min konto").confidence > 0.7
     assert model.identify("how do I sign in to my account").confidence > 0.7
+
+
+def test_a_whole_message_in_capitals_is_read_as_its_words():
+    assert MODEL.identify("KIITOS, MITEN KIRJAUDUN").name == "fi"
+    assert MODEL.identify("KIITOS, MITEN KIRJAUDUN").confidence >= 0.7
+    # Two words in capitals stay a code or a label.
+    assert MODEL.identify("IHDR PNG").confidence < 0.7
+
+
+def test_every_language_gets_a_probability():
+    guess = MODEL.identify("hvor mange point har jeg nu")
+    assert set(guess.scores) == set(MODEL.log_probs)
+    assert sum(guess.scores.values()) == pytest.approx(1.0)
+    assert max(guess.scores, key=guess.scores.get) == "da" and guess.scores["da"] >= guess.confidence

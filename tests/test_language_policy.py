@@ -77,3 +77,35 @@ def test_policy_sets_language_and_page_then_has_nothing_more_to_say():
 
 def test_policy_keeps_language_on_a_neutral_message():
     assert language_events(tracker_after("en", 0.1, language="hu")) == []
+
+
+def reply(text, language, confidence, scores, page=None):
+    """A user reply as the NLU leaves it: its text, and the identifier's guess with every language's probability."""
+    return {"text": text, "intent": {"name": "affirm"}, "entities": [],
+            "language": {"name": language, "confidence": confidence, "scores": scores},
+            "metadata": {"language": page} if page else {}}
+
+
+SCORES_JO = {"da": 0.80, "cs": 0.12, "hu": 0.05, "lt": 0.01, "fi": 0.01, "en": 0.01}
+
+
+def test_a_one_word_reply_keeps_the_conversation_language_it_may_belong_to():
+    # "jo" is Czech, Danish and (as "jó") Hungarian: in a Czech conversation it stays Czech.
+    assert choose_language(reply("jo", "da", 0.80, SCORES_JO), current="cs", previous_page="cs") == "cs"
+
+
+def test_a_short_reply_that_cannot_be_the_conversation_language_still_switches():
+    scores = {"fi": 0.999, "cs": 0.0002, "hu": 0.0002, "da": 0.0002, "lt": 0.0002, "en": 0.0002}
+    assert choose_language(reply("kiitos paljon", "fi", 0.999, scores), current="cs", previous_page="cs") == "fi"
+
+
+def test_three_words_speak_for_themselves():
+    assert choose_language(reply("jo to je", "da", 0.80, SCORES_JO), current="cs", previous_page="cs") == "da"
+
+
+def test_a_language_it_does_not_speak_is_no_evidence():
+    other = {"text": "Ile mam punktów?", "intent": {"name": "check_points"}, "entities": [],
+             "language": {"name": "pl", "confidence": 0.99}, "metadata": {"language": "cs"}}
+    assert choose_language(other, current=None, previous_page=None) == "cs"
+    assert choose_language({**other, "metadata": {}}, current=None, previous_page=None) == "en"
+    assert choose_language({**other, "metadata": {}}, current="hu", previous_page=None) == "hu"

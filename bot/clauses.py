@@ -1,0 +1,206 @@
+"""How a message as people write it maps onto the intents: a greeting around the question, two questions at once.
+
+"Dobrý den, kolik mám bodů?" is one question with a greeting in front; read
+as a whole, the greeting's words outvote the question's and the visitor gets
+"hello" back. "Kolik mám bodů a jak zaplatím členství?" is two questions; read
+as a whole, one of them wins. Both are fixed by ranking parts of the message
+with the same classifier that ranks the whole (bot/linear_intents.py): its
+sentence features are sums of its words' features, so a span of words is
+ranked exactly as if it had been sent alone, without parsing it again.
+
+- A **social phrase** (a span the classifier reads as `greet`, `thank` or
+  `goodbye`) at the start or the end, beside a span that it reads as something
+  else, is set aside: the message gets the rest's intent and records the
+  phrase's intent under `social`.
+- **Questions** are the parts between sentence punctuation, commas and the
+  words that join two questions ("a", "és", "og", "ir", "ja", "and"); when two
+  or more parts are each confidently a different question or request, the
+  parse lists them under `questions`, in order (bot/turns.py answers each as a
+  turn of its own). Parts that only add to a question ("I'd like to ask",
+  "yes", a value) never make one.
+
+The thresholds were chosen on a dev split of the training data (README,
+"Greetings and several questions in one message"). Standard library only.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Callable, Dict, FrozenSet, List, Optional, Sequence, Tuple
+
+from bot.folding import plain
+
+SOCIAL_INTENTS = frozenset({"greet", "thank", "goodbye"})
+# Intents that add to a question rather than ask one of their own: never a separate turn.
+NOT_A_QUESTION = SOCIAL_INTENTS | frozenset({"affirm", "deny", "inform", "out_of_scope", "help", "nlu_fallback"})
+# Words that join two questions, diacritic-free ("és" -> "es"), per language: Czech "a" and "i"
+# are English words too, so only the message's own language's are used.
+JOINING_WORDS = {
+    "cs": frozenset("a i taky take jeste plus".split()),
+    "hu": frozenset("es meg valamint illetve plusz".split()),
+    "da": frozenset("og samt ogsa plus".split()),
+    "lt": frozenset("ir bei dar".split()),
+    "fi": frozenset("ja seka lisaksi myos".split()),
+    "en": frozenset("and also plus".split()),
+}
+SENTENCE_PUNCTUATION = ".?!;"
+CLAUSE_PUNCTUATION = SENTENCE_PUNCTUATION + ",:"
+MAX_SOCIAL_WORDS = 4
+
+
+@dataclass(frozen=True)
+class Reading:
+    """The classifier's verdict on a span of words: its top intent, that intent's confidence, and
+    whether any intent's SVM claims the span (a real reading rather than the least bad guess)."""
+
+    intent: str
+    confidence: float
+    claimed: bool
+
+
+@dataclass(frozen=True)
+class Thresholds:
+    """How sure the classifier must be of each part. Chosen on the dev split (README)."""
+
+    social: float = 0.5     # the greeting or thanks set aside
+    rest: float = 0.5       # what is left of the message once it is set aside
+    question: float = 0.6   # each of two or more questions
+
+
+@dataclass
+class Span:
+    """Words [start, end) of the message's tokens, with their characters [char_start, char_end)."""
+
+    start: int
+    end: int
+    char_start: int
+    char_end: int
+
+
+@dataclass
+class Analysis:
+    """What the message holds besides its reading as a whole."""
+
+    core: Optional[Span] = None                 # the message without its social phrases, if it had any
+    core_reading: Optional[Reading] = None
+    social: List[str] = field(default_factory=list)
+    questions: List[Tuple[Span, Reading]] = field(default_factory=list)
+
+
+Rank = Callable[[int, int], Reading]  # the classifier's reading of tokens [start, end)
+
+
+def boundaries(text: str, token_spans: Sequence[Tuple[int, int]], marks: str) -> List[bool]:
+    """For each gap between two tokens: whether punctuation from `marks` stands in it."""
+    return [any(ch in marks for ch in text[token_spans[i][1]:token_spans[i + 1][0]])
+            for i in range(len(token_spans) - 1)]
+
+
+def _span(token_spans: Sequence[Tuple[int, int]], start: int, end: int) -> Span:
+    return Span(start, end, token_spans[start][0], token_spans[end - 1][1])
+
+
+def _is_social(reading: Reading, thresholds: Thresholds) -> bool:
+    return reading.intent in SOCIAL_INTENTS and reading.claimed and reading.confidence >= thresholds.social
+
+
+def _is_rest(reading: Reading, thresholds: Thresholds) -> bool:
+    return reading.intent not in SOCIAL_INTENTS and reading.claimed and reading.confidence >= thresholds.rest
+
+
+def _best_social_cut(rank: Rank, start: int, end: int, gaps: List[bool], thresholds: Thresholds,
+                     at_start: bool) -> Optional[Tuple[int, Reading, Reading]]:
+    """The cut that sets a social phrase apart at the start (or end) of tokens [start, end):
+    (cut, phrase reading, rest reading), the pair the classifier is surest of, or None."""
+    best, best_score = None, 0.0
+    for words in range(1, min(MAX_SOCIAL_WORDS, end - start - 1) + 1):
+        cut = start + words if at_start else end - words
+        phrase = rank(start, cut) if at_start else rank(cut, end)
+        if not _is_social(phrase, thresholds):
+            continue
+        rest = rank(cut, end) if at_start else rank(start, cut)
+        if not _is_rest(rest, thresholds):
+            continue
+        # A cut at punctuation ("Hi, …") is how people write it; else the surest social phrase
+        # (the rest's confidence would favour phrases that eat the question's first word).
+        score = phrase.confidence + (1.0 if gaps[cut - 1] else 0.0)
+        if score > best_score:
+            best, best_score = (cut, phrase, rest), score
+    return best
+
+
+def _parts(text: str, token_spans: Sequence[Tuple[int, int]], start: int, end: int,
+           joining: FrozenSet[str]) -> List[Tuple[int, int]]:
+    """Tokens [start, end) cut at clause punctuation and joining words (which belong to no part)."""
+    gaps = boundaries(text, token_spans, CLAUSE_PUNCTUATION)
+    parts, part_start = [], start
+    for i in range(start, end):
+        if plain(text[token_spans[i][0]:token_spans[i][1]]) in joining:
+            if i > part_start:
+                parts.append((part_start, i))
+            part_start = i + 1
+        elif i < end - 1 and gaps[i]:
+            parts.append((part_start, i + 1))
+            part_start = i + 1
+    if part_start < end:
+        parts.append((part_start, end))
+    return parts
+
+
+def _questions(text: str, token_spans: Sequence[Tuple[int, int]], start: int, end: int, rank: Rank,
+               thresholds: Thresholds, joining: FrozenSet[str]) -> List[Tuple[Span, Reading]]:
+    """Two or more questions in tokens [start, end), in order, or nothing."""
+    found: List[Tuple[Span, Reading]] = []
+    for part_start, part_end in _parts(text, token_spans, start, end, joining):
+        if part_end - part_start < 2:  # "Gold and Platinum?": a word alone asks nothing
+            continue
+        reading = rank(part_start, part_end)
+        if reading.intent in NOT_A_QUESTION or not reading.claimed or reading.confidence < thresholds.question:
+            continue
+        if found and found[-1][1].intent == reading.intent:  # one question across a comma
+            previous = found[-1][0]
+            found[-1] = (_span(token_spans, previous.start, part_end), rank(previous.start, part_end))
+            continue
+        found.append((_span(token_spans, part_start, part_end), reading))
+    return found if len(found) >= 2 else []
+
+
+def analyse(text: str, token_spans: Sequence[Tuple[int, int]], rank: Rank,
+            thresholds: Thresholds = Thresholds(), language: Optional[str] = None) -> Analysis:
+    """The message's social phrases and questions, read with `rank` (see the module's docstring);
+    `language` picks the joining words (none for a language it does not speak: punctuation only)."""
+    analysis = Analysis()
+    count = len(token_spans)
+    if count < 2:
+        return analysis
+    gaps = boundaries(text, token_spans, CLAUSE_PUNCTUATION)
+    start, end = 0, count
+    rest_reading: Optional[Reading] = None
+    leading = _best_social_cut(rank, start, end, gaps, thresholds, at_start=True)
+    if leading:
+        start, phrase, rest_reading = leading
+        analysis.social.append(phrase.intent)
+    trailing = _best_social_cut(rank, start, end, gaps, thresholds, at_start=False)
+    if trailing:
+        end, phrase, rest_reading = trailing
+        analysis.social.append(phrase.intent)
+    if rest_reading is not None:
+        analysis.core, analysis.core_reading = _span(token_spans, start, end), rest_reading
+    joining = JOINING_WORDS.get(language or "", frozenset())
+    analysis.questions = _questions(text, token_spans, start, end, rank, thresholds, joining)
+    return analysis
+
+
+def question_parses(parse: Dict[str, object]) -> List[Dict[str, object]]:
+    """One parse per question listed under `questions` (bot/linear_intents.py), each as if its text had
+    been sent alone: its own text, intent and ranking, the entities inside it with their offsets moved,
+    and the whole message's language (more words, surer language)."""
+    questions = parse.get("questions") or []
+    entities = parse.get("entities") or []
+    parses = []
+    for question in questions:  # type: ignore[union-attr]
+        start, end = question["start"], question["end"]
+        inside = [{**e, "start": e["start"] - start, "end": e["end"] - start}
+                  for e in entities if e.get("start", -1) >= start and e.get("end", end + 1) <= end]  # type: ignore[union-attr]
+        parses.append({**parse, "text": str(parse["text"])[start:end], "intent": question["intent"],
+                       "intent_ranking": question["intent_ranking"], "entities": inside, "questions": []})
+    return parses

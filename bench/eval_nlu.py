@@ -2,7 +2,11 @@
 
 Writes reports/nlu/results.json and results.md (intent accuracy, macro-F1,
 entity F1 and language-ID accuracy per language, language ID beside
-langdetect, lingua and langid) and one confusion matrix PNG per language.
+langdetect, lingua and langid) and one confusion matrix PNG per language;
+then the message sets of bench/message_sets.py per language: the held-out
+questions plain, after a greeting, after thanks, with a greeting or thanks at
+the end, two questions in one message (all answered, in order), lines typed
+carelessly, without diacritics, and messages in other languages.
 """
 from __future__ import annotations
 
@@ -123,18 +127,81 @@ def plot_confusion(language: str, gold: List[str], predicted: List[str]) -> Path
 
 
 async def parse_all(examples: List[Example], model: Path = MODEL) -> Tuple[List[dict], List[float]]:
+    parsed, latencies = await parse_texts([e[0] for e in examples], model, "parsing held-out set")
+    return parsed, latencies
+
+
+_AGENTS: Dict[str, object] = {}
+
+
+async def parse_texts(texts: Sequence[str], model: Path = MODEL, label: str = "parsing") -> Tuple[List[dict], List[float]]:
+    """Every text parsed in-process by the model (loaded once per model path), with each parse's latency in ms."""
     import structlog
     from rasa.core.agent import Agent
 
-    agent = Agent.load(str(model))
+    if str(model) not in _AGENTS:
+        _AGENTS[str(model)] = Agent.load(str(model))
+    agent = _AGENTS[str(model)]
     # Rasa 3.6 logs every parse through structlog at debug level: keep the progress bar readable.
     structlog.configure(wrapper_class=structlog.make_filtering_bound_logger(logging.WARNING))
     parsed, latencies = [], []
-    for text, *_ in tqdm(examples, desc="parsing held-out set", unit="msg"):
+    for text in tqdm(texts, desc=label, unit="msg"):
         start = time.perf_counter()
-        parsed.append(await agent.parse_message(text))
+        parsed.append(await agent.parse_message(text))  # type: ignore[attr-defined]
         latencies.append((time.perf_counter() - start) * 1000)
     return parsed, latencies
+
+
+def _per_language(items: Sequence[Tuple[str, bool]]) -> Dict[str, float]:
+    """(language, hit) pairs -> share of hits per language and "all"."""
+    by_language: Dict[str, List[bool]] = defaultdict(list)
+    for language, hit in items:
+        by_language[language].append(hit)
+        by_language["all"].append(hit)
+    return {language: sum(hits) / len(hits) for language, hits in by_language.items()}
+
+
+async def message_set_scores(examples: List[Example], model: Path = MODEL) -> Dict[str, dict]:
+    """The message sets of bench/message_sets.py, scored per language (see the module's docstring)."""
+    from bench import message_sets as sets
+    from bot.language_model import content_words
+
+    results: Dict[str, dict] = {}
+    for name, items in sets.social_sets(examples).items():
+        parsed, _ = await parse_texts([t for t, _, _ in items], model, name)
+        results[name] = _per_language([(lang, p["intent"]["name"] == gold[0]) for (_, lang, gold), p in zip(items, parsed)])
+        results[name]["language ID"] = sum(p["language"]["name"] == lang for (_, lang, _), p in zip(items, parsed)) / len(items)
+    two = sets.two_question_set()
+    parsed, _ = await parse_texts([t for t, _, _ in two], model, "two questions")
+    results["two questions, all answered"] = _per_language(
+        [(lang, sets.all_answered(p, gold)) for (_, lang, gold), p in zip(two, parsed)])
+    noisy = sets.noisy_set(examples)
+    parsed, _ = await parse_texts([t for t, _, _, _ in noisy], model, "typed carelessly")
+    results["typed carelessly"] = _per_language([(lang, p["intent"]["name"] == gold)
+                                                 for (_, lang, gold, _), p in zip(noisy, parsed)])
+    results["typed carelessly, language ID"] = _per_language([(lang, p["language"]["name"] == lang)
+                                                              for (_, lang, _, _), p in zip(noisy, parsed)])
+    results["typed carelessly, by kind"] = {
+        kind: sum(p["intent"]["name"] == gold for (_, _, gold, k), p in zip(noisy, parsed) if k == kind)
+        / max(1, sum(k == kind for *_, k in noisy)) for kind in sets.NOISE_KINDS}
+    bare = [(sets.noisy(text, lang, "no diacritics"), lang) for text, lang, _, _ in examples]
+    parsed, _ = await parse_texts([t for t, _ in bare], model, "no diacritics")
+    results["no diacritics, language ID"] = _per_language([(lang, p["language"]["name"] == lang)
+                                                          for (_, lang), p in zip(bare, parsed)])
+    results["no diacritics, intent"] = _per_language([(lang, p["intent"]["name"] == e[2])
+                                                     for (_, lang), p, e in zip(bare, parsed, examples)])
+    others = sets.other_language_set()
+    parsed, _ = await parse_texts([t for t, _, _ in others], model, "other languages")
+    results["other languages recognised"] = _per_language([(lang, p["language"]["name"] == lang)
+                                                          for (_, lang, _), p in zip(others, parsed)])
+    results["other languages, intent still right"] = _per_language(
+        [(lang, p["intent"]["name"] == intent) for (_, lang, intent), p in zip(others, parsed)])
+    return results
+
+
+def three_words_or_more(text: str) -> bool:
+    """The messages the language-ID promise of three words or more is about."""
+    return len(text.split()) >= 3
 
 
 def top_intent(parsed: dict) -> str:
@@ -213,6 +280,11 @@ def main() -> None:
         "p50": statistics.median(latencies),
         "p95": sorted(latencies)[int(0.95 * (len(latencies) - 1))],
     }
+    results["language_id_3_words"] = {
+        lang: sum(p["language"]["name"] == lang for i in by_language[lang] for p in [parsed[i]]
+                  if three_words_or_more(examples[i][0])) / max(1, sum(three_words_or_more(examples[i][0]) for i in by_language[lang]))
+        for lang in LANGUAGES}
+    results["message_sets"] = asyncio.run(message_set_scores(examples))
     (OUT / "results.json").write_text(json.dumps(results, indent=2))
     (OUT / "results.md").write_text(render_markdown(results))
     print(render_markdown(results))
@@ -243,7 +315,29 @@ def render_markdown(results: dict) -> str:
     lat = results["parse_latency_ms"]
     lines += ["", f"Messages: {counts['1-3 words']} of 1-3 words, {counts['4+ words']} of 4+ words.",
               f"In-process parse latency: p50 {lat['p50']:.1f} ms, p95 {lat['p95']:.1f} ms.", ""]
+    if "language_id_3_words" in results:
+        lines += ["Language ID, ours, messages of three words or more: " + ", ".join(
+            f"{lang} {v:.3f}" for lang, v in results["language_id_3_words"].items()), ""]
+    if "message_sets" in results:
+        lines += render_message_sets(results["message_sets"])
     return "\n".join(lines)
+
+
+def render_message_sets(sets: Dict[str, dict]) -> List[str]:
+    """The message sets' table: intent accuracy (a fallback counts as wrong) unless the row says otherwise."""
+    lines = ["## Messages as people write them (bench/message_sets.py)", "",
+             "| set | " + " | ".join(LANGUAGES) + " | all |", "|---" * (len(LANGUAGES) + 2) + "|"]
+    for name, row in sets.items():
+        if name == "typed carelessly, by kind":
+            continue
+        cells = [f"{row[lang]:.3f}" if lang in row else "" for lang in LANGUAGES]
+        lines.append(f"| {name} | " + " | ".join(cells) + f" | {row.get('all', 0):.3f} |")
+    others = sets.get("other languages recognised", {})
+    lines += ["", "Other languages recognised, per language: " + ", ".join(
+        f"{k} {v:.2f}" for k, v in others.items() if k != "all"),
+              "Typed carelessly, intent accuracy by kind: " + ", ".join(
+        f"{k} {v:.3f}" for k, v in sets.get("typed carelessly, by kind", {}).items()), ""]
+    return lines
 
 
 if __name__ == "__main__":

@@ -164,6 +164,26 @@ def _questions(text: str, token_spans: Sequence[Tuple[int, int]], start: int, en
     return found if len(found) >= 2 else []
 
 
+def candidate_spans(text: str, token_spans: Sequence[Tuple[int, int]], language: Optional[str] = None
+                    ) -> List[Tuple[int, int]]:
+    """Every span `analyse` may ask about, so that a classifier can rank them in one go: spans that
+    start or end near the message's edges or at a clause boundary."""
+    count = len(token_spans)
+    if count < 2:
+        return [(0, count)] if count else []
+    joining = JOINING_WORDS.get(language or "", frozenset())
+    cuts = {0, count} | set(range(1, min(MAX_SOCIAL_WORDS, count - 1) + 1)) \
+        | set(range(max(1, count - MAX_SOCIAL_WORDS), count))
+    gaps = boundaries(text, token_spans, CLAUSE_PUNCTUATION)
+    for i in range(count):
+        if plain(text[token_spans[i][0]:token_spans[i][1]]) in joining:
+            cuts |= {i, i + 1}
+        elif i < count - 1 and gaps[i]:
+            cuts.add(i + 1)
+    ordered = sorted(cuts)
+    return [(a, b) for a in ordered for b in ordered if a < b]
+
+
 def analyse(text: str, token_spans: Sequence[Tuple[int, int]], rank: Rank,
             thresholds: Thresholds = Thresholds(), language: Optional[str] = None) -> Analysis:
     """The message's social phrases and questions, read with `rank` (see the module's docstring);

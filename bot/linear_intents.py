@@ -29,7 +29,7 @@ from __future__ import annotations
 import contextlib
 import logging
 import zipfile
-from typing import Any, Dict, List, Optional, Text, Tuple
+from typing import Any, Dict, List, Optional, Sequence, Text, Tuple
 
 import numpy as np
 import scipy.sparse
@@ -47,7 +47,7 @@ from rasa.shared.nlu.constants import FEATURE_TYPE_SENTENCE, FEATURE_TYPE_SEQUEN
 from rasa.shared.nlu.training_data.message import Message
 from rasa.shared.nlu.training_data.training_data import TrainingData
 
-from bot.clauses import Reading, Thresholds, analyse
+from bot.clauses import Reading, Thresholds, analyse, candidate_spans
 
 logger = logging.getLogger(__name__)
 
@@ -70,24 +70,37 @@ def sentence_counts(message: Message) -> Optional[scipy.sparse.spmatrix]:
 
 
 def span_counts(message: Message, start: int, end: int) -> Optional[scipy.sparse.spmatrix]:
-    """The sentence features tokens [start, end) would have had if sent alone.
+    """The sentence features tokens [start, end) would have had if sent alone."""
+    return spans_counts(message, [(start, end)])
+
+
+def spans_counts(message: Message, spans: Sequence[Tuple[int, int]]) -> Optional[scipy.sparse.csr_matrix]:
+    """One row per span of tokens [start, end): the sentence features it would have had if sent alone.
 
     Every featurizer's sentence row is rebuilt from its sequence rows of those
-    tokens: word and char n-gram counts add up, regex matches are any-of.
+    tokens: word and char n-gram counts add up, regex matches are any-of. All
+    spans at once (one sparse product per featurizer), since a message has
+    dozens of candidate spans and small sparse operations are what costs.
     """
     sequences = {f.origin: f.features for f in message.features
                  if f.attribute == TEXT and f.is_sparse() and f.type == FEATURE_TYPE_SEQUENCE}
+    sentence = [f for f in message.features
+                if f.attribute == TEXT and f.is_sparse() and f.type == FEATURE_TYPE_SENTENCE]
+    if not sentence or any(f.origin not in sequences for f in sentence):
+        return None
+    tokens = sequences[sentence[0].origin].shape[0]
+    rows, columns = [], []
+    for row, (start, end) in enumerate(spans):
+        rows.extend([row] * (end - start))
+        columns.extend(range(start, end))
+    selector = scipy.sparse.csr_matrix((np.ones(len(rows)), (rows, columns)), shape=(len(spans), tokens))
     blocks = []
-    for feature in message.features:
-        if feature.attribute != TEXT or not feature.is_sparse() or feature.type != FEATURE_TYPE_SENTENCE:
-            continue
-        rows = sequences.get(feature.origin)
-        if rows is None:
-            return None
-        rows = scipy.sparse.csr_matrix(rows)[start:end]
-        combined = rows.max(axis=0) if "RegexFeaturizer" in str(feature.origin) else rows.sum(axis=0)
-        blocks.append(scipy.sparse.csr_matrix(combined))
-    return scipy.sparse.hstack(blocks).tocsr() if blocks else None
+    for feature in sentence:
+        summed = selector @ scipy.sparse.csr_matrix(sequences[feature.origin])
+        if "RegexFeaturizer" in str(feature.origin):
+            summed = (summed > 0).astype(np.float64)
+        blocks.append(summed)
+    return scipy.sparse.hstack(blocks, format="csr")
 
 
 @DefaultV1Recipe.register(DefaultV1Recipe.ComponentType.INTENT_CLASSIFIER, is_trainable=True)
@@ -172,7 +185,9 @@ class LinearIntentClassifier(GraphComponent, IntentClassifier):
 
     def ranking(self, counts: scipy.sparse.spmatrix) -> Tuple[List[Dict[str, Any]], bool]:
         """Every intent with its confidence, best first, and whether any intent's SVM claims the message."""
-        margins = self._pipeline.decision_function(counts)[0]
+        return self._ranking_of(self._pipeline.decision_function(counts)[0])
+
+    def _ranking_of(self, margins: np.ndarray) -> Tuple[List[Dict[str, Any]], bool]:
         # A lower temperature makes the probabilities from the SVM's margins more decided.
         confidences = softmax(margins / float(self._config["temperature"]))
         intents = self._pipeline.classes_
@@ -187,18 +202,20 @@ class LinearIntentClassifier(GraphComponent, IntentClassifier):
             if counts is None:
                 continue
             ranking, claimed = self.ranking(counts)
-            social, questions = [], []
+            social: List[str] = []
+            questions: List[Dict[str, Any]] = []
             tokens = message.get(TOKENS_NAMES[TEXT]) or []
             if len(tokens) > 1:
-                ranked, analysis = self._analyse(message, tokens)
+                margins, analysis = self._analyse(message, tokens)
                 if analysis.core is not None:
-                    ranking, claimed = ranked[(analysis.core.start, analysis.core.end)]
+                    ranking, claimed = self._ranking_of(margins[(analysis.core.start, analysis.core.end)])
                 social = analysis.social
-                questions = [{"start": span.char_start, "end": span.char_end, "intent": ranked[(span.start, span.end)][0][0],
-                              INTENT_RANKING_KEY: ranked[(span.start, span.end)][0][:LABEL_RANKING_LENGTH]}
-                             for span, _ in analysis.questions]
+                for span, _ in analysis.questions:
+                    ranked, _ = self._ranking_of(margins[(span.start, span.end)])
+                    questions.append({"start": span.char_start, "end": span.char_end, "intent": ranked[0],
+                                      INTENT_RANKING_KEY: ranked[:LABEL_RANKING_LENGTH]})
                 if questions:
-                    ranking = ranked[(analysis.questions[0][0].start, analysis.questions[0][0].end)][0]
+                    ranking = self._ranking_of(margins[(analysis.questions[0][0].start, analysis.questions[0][0].end)])[0]
             message.set(INTENT, ranking[0], add_to_output=True)
             message.set(INTENT_RANKING_KEY, ranking[:LABEL_RANKING_LENGTH], add_to_output=True)
             message.set(INTENT_CLAIMED, claimed, add_to_output=True)
@@ -206,20 +223,33 @@ class LinearIntentClassifier(GraphComponent, IntentClassifier):
             message.set(QUESTIONS, questions, add_to_output=True)
         return messages
 
-    def _analyse(self, message: Message, tokens: List[Any]) -> Tuple[Dict[Tuple[int, int], Tuple[List[Dict[str, Any]], bool]], Any]:
-        """The message's social phrases and questions (bot/clauses.py), with every span's ranking."""
-        ranked: Dict[Tuple[int, int], Tuple[List[Dict[str, Any]], bool]] = {}
+    def _analyse(self, message: Message, tokens: List[Any]) -> Tuple[Dict[Tuple[int, int], np.ndarray], Any]:
+        """The message's social phrases and questions (bot/clauses.py), with every span's SVM margins."""
+        text = message.get(TEXT)
+        token_spans = [(t.start, t.end) for t in tokens]
+        language = (message.get("language") or {}).get("name")
+        margins = self._span_margins(message, candidate_spans(text, token_spans, language))
+        intents = self._pipeline.classes_
+        temperature = float(self._config["temperature"])
 
         def rank(start: int, end: int) -> Reading:
-            if (start, end) not in ranked:
-                counts = span_counts(message, start, end)
-                ranked[(start, end)] = self.ranking(counts) if counts is not None else ([{"name": "nlu_fallback", "confidence": 0.0}], False)
-            top, claimed = ranked[(start, end)][0][0], ranked[(start, end)][1]
-            return Reading(top["name"], top["confidence"], claimed)
+            if (start, end) not in margins:  # not foreseen by candidate_spans: ranked alone
+                margins.update(self._span_margins(message, [(start, end)]))
+            row = margins[(start, end)]
+            if row is None:
+                return Reading("nlu_fallback", 0.0, False)
+            best = int(np.argmax(row))
+            confidence = 1.0 / float(np.exp((row - row[best]) / temperature).sum())
+            return Reading(str(intents[best]), confidence, bool(row[best] >= 0))
 
         config = {**self.get_default_config(), **self._config}  # a model trained before the thresholds existed
         thresholds = Thresholds(float(config["social_threshold"]), float(config["rest_threshold"]),
                                 float(config["question_threshold"]))
-        language = (message.get("language") or {}).get("name")
-        analysis = analyse(message.get(TEXT), [(t.start, t.end) for t in tokens], rank, thresholds, language)
-        return ranked, analysis
+        return margins, analyse(text, token_spans, rank, thresholds, language)
+
+    def _span_margins(self, message: Message, spans: Sequence[Tuple[int, int]]) -> Dict[Tuple[int, int], Any]:
+        """Each span's SVM margins, all spans in one call (None when the message has no features)."""
+        counts = spans_counts(message, spans)
+        if counts is None:
+            return {span: None for span in spans}
+        return dict(zip(spans, self._pipeline.decision_function(counts)))

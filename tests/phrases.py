@@ -42,3 +42,35 @@ FEE_QUESTION = {"cs": "Je u platby bankovním převodem nějaký poplatek navíc
                 "lt": "Ar yra papildomas mokestis, jei mokame banko pavedimu?",
                 "fi": "Tuleeko pankkisiirrolla maksamisesta lisäkuluja?",
                 "en": "Is there an extra fee if we pay by bank transfer?"}
+# A greeting (or thanks) and a password question in one first message (issue #22).
+GREETING_AND_QUESTION = {
+    "cs": "Dobrý den, zapomněla jsem heslo k účtu Canon, jak ho obnovím?",
+    "hu": "Jó napot! Elfelejtettem a jelszavamat, hogyan tudom visszaállítani?",
+    "da": "Hej, jeg har glemt min adgangskode til Canon-kontoen, hvordan nulstiller jeg den?",
+    "lt": "Laba diena, pamiršau savo slaptažodį, kaip jį atkurti?",
+    "fi": "Hei! Unohdin salasanani, miten saan sen vaihdettua?",
+    "en": "Good morning, I've lost my password, how do I reset it?",
+}
+# Two questions in one message: the password first, then where to log in.
+TWO_QUESTIONS = {
+    "cs": "Nepamatuju si heslo. A kde se vlastně přihlašuje?",
+    "hu": "Nem tudom a jelszavam, és hol lehet bejelentkezni?",
+    "da": "Jeg har glemt mit kodeord. Og hvor er det nu man logger ind?",
+    "lt": "Nebeatsimenu slaptažodžio. O kur reikia prisijungti?",
+    "fi": "Salasana on unohtunut. Ja mistä kirjaudutaan sisään?",
+    "en": "I forgot my password. And where is the login page?",
+}
+# One- and two-word replies that another of the six languages could claim.
+SHORT_REPLIES = {
+    "cs": ("jo", "super, dík"), "hu": ("igen", "oké, köszi"), "da": ("Ja", "ja tak"),
+    "lt": ("taip", "gerai, ačiū"), "fi": ("joo", "okei kiitti"), "en": ("yep", "ok thanks"),
+}
+# A message in a language it does not speak, sent from a page in one of the six (None: no locale).
+OTHER_LANGUAGE = {
+    "cs": ("pl", "Dzień dobry, zapomniałem hasła do konta, co mam zrobić?"),
+    "hu": ("de", "Guten Tag, ich habe mein Passwort vergessen, was soll ich tun?"),
+    "da": ("sv", "Hej, jag har glömt mitt lösenord, vad ska jag göra?"),
+    "lt": ("lv", "Labdien, esmu aizmirsis savu paroli, ko man darīt?"),
+    "fi": ("et", "Tere, ma unustasin oma parooli, mida ma tegema peaksin?"),
+    "en": ("fr", "Bonjour, j'ai oublié mon mot de passe, que dois-je faire ?"),
+}

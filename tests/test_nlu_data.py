@@ -109,3 +109,16 @@ def test_conversation_tests_type_sentences_in_no_training_file(training):
     found = near_duplicates(typed, [m.get(TEXT) for m in training.intent_examples])
     assert not found, "conversation test sentences that training holds once folded: " + "; ".join(
         f"{text!r} ~ {trained!r} ({ratio:.2f})" for ratio, text, trained in found[:20])
+
+
+def test_the_message_sets_are_never_trained_on(training):
+    # The greeting, thanks, two-question and other-language sets of bench/message_sets.py.
+    from bench.eval_nlu import load_test_set
+    from bench.message_sets import all_texts
+
+    texts = all_texts(load_test_set())
+    trained = {_plain(m.get(TEXT)) for m in training.intent_examples}
+    assert not [t for t in texts if _plain(t) in trained]
+    found = near_duplicates(texts, [m.get(TEXT) for m in training.intent_examples])
+    assert not found, "message-set lines that training holds once folded: " + "; ".join(
+        f"{text!r} ~ {trained!r} ({ratio:.2f})" for ratio, text, trained in found[:20])

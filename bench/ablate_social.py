@@ -5,7 +5,8 @@ bench/ablate_word_forms.py; DIET for 1 epoch, since only intents are scored
 here) and the dev eighth is turned into the kinds of message people write:
 each dev question alone, after a greeting, after thanks, followed by thanks,
 and two dev questions of different intents joined by the language's "and" or
-as two sentences. The greetings and thanks are the dev split's own short
+as two sentences (questions: intents other than yes, no, values, help, out of
+scope; "question alone" has every dev line). The greetings and thanks are the dev split's own short
 `greet` and `thank` lines. The dev split's `greet` and `thank` lines alone show
 what the mechanism costs them. Each setting of bot/clauses.py's thresholds
 (and the mechanism off) is scored on the same parses, so the held-out sets
@@ -36,9 +37,13 @@ from bot.language_model import LANGUAGES  # noqa: E402
 MODEL_NAME = "social-dev"
 AND = {"cs": "a", "hu": "és", "da": "og", "lt": "ir", "fi": "ja", "en": "and"}
 # (social, rest, question) thresholds; None: the mechanism off (the message read as a whole only).
+# (social, rest, question thresholds, the rest must ask something); None: the mechanism off.
+# (social, rest, question thresholds, the rest must ask something, the rest must be surer than the whole);
+# None: the mechanism off.
 SETTINGS: List[Tuple[str, object]] = [("off", None)] + [
-    (f"social {s}, rest {r}, question {q}", (s, r, q))
-    for s in (0.5, 0.7) for r in (0.3, 0.5, 0.7) for q in (0.5, 0.7, 0.85)]
+    (f"social {s}, rest {r}{' (asks)' if a else ''}{' (beats whole)' if b else ''}, question {q}", (s, r, q, a, b))
+    for s, r, q, a, b in ((0.5, 0.5, 0.7, False, False), (0.5, 0.5, 0.7, True, False),
+                          (0.5, 0.5, 0.7, False, True), (0.5, 0.5, 0.7, True, True), (0.5, 0.5, 0.5, True, True))]
 
 
 def dev_config() -> Path:
@@ -77,6 +82,8 @@ def dev_sets(seed: int = 7) -> Dict[str, List[Tuple[str, str, List[str]]]]:
         answerable = [(t, i) for t, i in questions[language] if i not in NOT_A_QUESTION]
         for n, (text, intent) in enumerate(questions[language]):
             sets["question alone"].append((text, language, [intent]))
+            if intent in NOT_A_QUESTION:  # as in the held-out sets: greetings go in front of questions
+                continue
             separator = (", ", "! ", " ")[n % 3]
             sets["greeting in front"].append((f"{rng.choice(greets)}{separator}{lower_first(text)}", language, [intent]))
             sets["thanks in front"].append((f"{rng.choice(thanks)}{separator}{lower_first(text)}", language, [intent]))
@@ -120,9 +127,9 @@ async def score(model: Path, sets: Dict[str, List[Tuple[str, str, List[str]]]]) 
     original = classifier.process
     results: Dict[str, dict] = {}
     for name, thresholds in SETTINGS:
-        social, rest, question = thresholds if thresholds is not None else (9, 9, 9)
+        social, rest, question, asks, beats = thresholds if thresholds is not None else (9, 9, 9, True, True)
         classifier._config = {**classifier._config, "social_threshold": social, "rest_threshold": rest,
-                              "question_threshold": question}
+                              "question_threshold": question, "rest_asks": asks, "rest_beats_whole": beats}
         by_set: Dict[str, Dict[str, float]] = {}
         for set_name, items in sets.items():
             hits: Dict[str, List[bool]] = defaultdict(list)

@@ -141,6 +141,8 @@ async def parse_texts(texts: Sequence[str], model: Path = MODEL, label: str = "p
 
     if str(model) not in _AGENTS:
         _AGENTS[str(model)] = Agent.load(str(model))
+        if "--parts-off" in sys.argv:
+            parts_off(_AGENTS[str(model)])
     agent = _AGENTS[str(model)]
     # Rasa 3.6 logs every parse through structlog at debug level: keep the progress bar readable.
     structlog.configure(wrapper_class=structlog.make_filtering_bound_logger(logging.WARNING))
@@ -150,6 +152,17 @@ async def parse_texts(texts: Sequence[str], model: Path = MODEL, label: str = "p
         parsed.append(await agent.parse_message(text))  # type: ignore[attr-defined]
         latencies.append((time.perf_counter() - start) * 1000)
     return parsed, latencies
+
+
+def parts_off(agent: object) -> None:
+    """The intent classifier reads whole messages only, as before issue #22 (`make eval-nlu` with
+    `--parts-off` gives the figures the README compares with)."""
+    from bot.linear_intents import LinearIntentClassifier
+
+    for node in agent.processor.graph_runner._instantiated_nodes.values():  # type: ignore[attr-defined]
+        component = getattr(node, "_component", None)
+        if isinstance(component, LinearIntentClassifier):
+            component._config = {**component._config, "social_threshold": 9, "question_threshold": 9}
 
 
 def _per_language(items: Sequence[Tuple[str, bool]]) -> Dict[str, float]:
@@ -285,8 +298,9 @@ def main() -> None:
                   if three_words_or_more(examples[i][0])) / max(1, sum(three_words_or_more(examples[i][0]) for i in by_language[lang]))
         for lang in LANGUAGES}
     results["message_sets"] = asyncio.run(message_set_scores(examples))
-    (OUT / "results.json").write_text(json.dumps(results, indent=2))
-    (OUT / "results.md").write_text(render_markdown(results))
+    name = "results-parts-off" if "--parts-off" in sys.argv else "results"
+    (OUT / f"{name}.json").write_text(json.dumps(results, indent=2))
+    (OUT / f"{name}.md").write_text(render_markdown(results))
     print(render_markdown(results))
     print(f"==> written to {OUT.relative_to(ROOT)}/")
 

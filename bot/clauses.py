@@ -55,6 +55,7 @@ class Reading:
     intent: str
     confidence: float
     claimed: bool
+    margin: float = 0.0  # the SVM's margin for `intent`: how far past its decision boundary
 
 
 @dataclass(frozen=True)
@@ -63,7 +64,9 @@ class Thresholds:
 
     social: float = 0.5     # the greeting or thanks set aside
     rest: float = 0.5       # what is left of the message once it is set aside
-    question: float = 0.6   # each of two or more questions
+    question: float = 0.5   # each of two or more questions
+    rest_asks: bool = True  # the rest must ask or request something (not yes, no, a value, help)
+    rest_beats_whole: bool = True  # the rest's reading must be surer (SVM margin) than the whole message's
 
 
 @dataclass
@@ -104,11 +107,12 @@ def _is_social(reading: Reading, thresholds: Thresholds) -> bool:
 
 
 def _is_rest(reading: Reading, thresholds: Thresholds) -> bool:
-    return reading.intent not in SOCIAL_INTENTS and reading.claimed and reading.confidence >= thresholds.rest
+    excluded = NOT_A_QUESTION if thresholds.rest_asks else SOCIAL_INTENTS
+    return reading.intent not in excluded and reading.claimed and reading.confidence >= thresholds.rest
 
 
 def _best_social_cut(rank: Rank, start: int, end: int, gaps: List[bool], thresholds: Thresholds,
-                     at_start: bool) -> Optional[Tuple[int, Reading, Reading]]:
+                     at_start: bool, whole: Reading) -> Optional[Tuple[int, Reading, Reading]]:
     """The cut that sets a social phrase apart at the start (or end) of tokens [start, end):
     (cut, phrase reading, rest reading), the pair the classifier is surest of, or None."""
     best, best_score = None, 0.0
@@ -118,7 +122,7 @@ def _best_social_cut(rank: Rank, start: int, end: int, gaps: List[bool], thresho
         if not _is_social(phrase, thresholds):
             continue
         rest = rank(cut, end) if at_start else rank(start, cut)
-        if not _is_rest(rest, thresholds):
+        if not _is_rest(rest, thresholds) or (thresholds.rest_beats_whole and rest.margin < whole.margin):
             continue
         # A cut at punctuation ("Hi, …") is how people write it; else the surest social phrase
         # (the rest's confidence would favour phrases that eat the question's first word).
@@ -195,11 +199,12 @@ def analyse(text: str, token_spans: Sequence[Tuple[int, int]], rank: Rank,
     gaps = boundaries(text, token_spans, CLAUSE_PUNCTUATION)
     start, end = 0, count
     rest_reading: Optional[Reading] = None
-    leading = _best_social_cut(rank, start, end, gaps, thresholds, at_start=True)
+    whole = rank(0, count)
+    leading = _best_social_cut(rank, start, end, gaps, thresholds, at_start=True, whole=whole)
     if leading:
         start, phrase, rest_reading = leading
         analysis.social.append(phrase.intent)
-    trailing = _best_social_cut(rank, start, end, gaps, thresholds, at_start=False)
+    trailing = _best_social_cut(rank, start, end, gaps, thresholds, at_start=False, whole=whole)
     if trailing:
         end, phrase, rest_reading = trailing
         analysis.social.append(phrase.intent)

@@ -125,7 +125,7 @@ class LanguageIdentifier(GraphComponent):
         """`{name, confidence}` of a language it does not speak, when the message is in one."""
         if not self._config.get("other_languages", True) or text.startswith("/"):
             return None
-        found = other_language(text, guess.confidence, OtherLanguageRule())
+        found = other_language(text, guess.confidence, OtherLanguageRule(), guess.name)
         if found is None:
             return None
         return {"name": found[0], "confidence": round(found[1], 4)}

@@ -110,7 +110,7 @@ class LinearIntentClassifier(GraphComponent, IntentClassifier):
     @staticmethod
     def get_default_config() -> Dict[Text, Any]:
         return {"C": 1.0, "temperature": 0.1, "social_threshold": 0.5, "rest_threshold": 0.5,
-                "question_threshold": 0.6}
+                "question_threshold": 0.5, "rest_asks": True, "rest_beats_whole": True}
 
     def __init__(self, config: Dict[Text, Any], model_storage: ModelStorage, resource: Resource,
                  pipeline: Any = None) -> None:
@@ -240,11 +240,12 @@ class LinearIntentClassifier(GraphComponent, IntentClassifier):
                 return Reading("nlu_fallback", 0.0, False)
             best = int(np.argmax(row))
             confidence = 1.0 / float(np.exp((row - row[best]) / temperature).sum())
-            return Reading(str(intents[best]), confidence, bool(row[best] >= 0))
+            return Reading(str(intents[best]), confidence, bool(row[best] >= 0), float(row[best]))
 
         config = {**self.get_default_config(), **self._config}  # a model trained before the thresholds existed
         thresholds = Thresholds(float(config["social_threshold"]), float(config["rest_threshold"]),
-                                float(config["question_threshold"]))
+                                float(config["question_threshold"]), bool(config["rest_asks"]),
+                                bool(config["rest_beats_whole"]))
         return margins, analyse(text, token_spans, rank, thresholds, language)
 
     def _span_margins(self, message: Message, spans: Sequence[Tuple[int, int]]) -> Dict[Tuple[int, int], Any]:

@@ -29,7 +29,7 @@ def scripted(text: str, readings: Dict[str, Tuple[str, float]]):
     def rank(start: int, end: int) -> Reading:
         words = " ".join(text[a:b] for a, b in spans[start:end]).lower()
         intent, confidence = readings.get(words, ("inform", 0.3))
-        return Reading(intent, confidence, confidence >= 0.5)
+        return Reading(intent, confidence, confidence >= 0.5, confidence)
 
     return spans, rank
 

@@ -16,7 +16,7 @@ ranked exactly as if it had been sent alone, without parsing it again.
   words that join two questions ("a", "és", "og", "ir", "ja", "and"); when two
   or more parts are each confidently a different question or request, the
   parse lists them under `questions`, in order (bot/turns.py answers each as a
-  turn of its own). Parts that only add to a question ("I'd like to ask",
+  turn of its own); the message's `intent` stays its reading as a whole. Parts that only add to a question ("I'd like to ask",
   "yes", a value) never make one.
 
 The thresholds were chosen on a dev split of the training data (README,

@@ -214,8 +214,6 @@ class LinearIntentClassifier(GraphComponent, IntentClassifier):
                     ranked, _ = self._ranking_of(margins[(span.start, span.end)])
                     questions.append({"start": span.char_start, "end": span.char_end, "intent": ranked[0],
                                       INTENT_RANKING_KEY: ranked[:LABEL_RANKING_LENGTH]})
-                if questions:
-                    ranking = self._ranking_of(margins[(analysis.questions[0][0].start, analysis.questions[0][0].end)])[0]
             message.set(INTENT, ranking[0], add_to_output=True)
             message.set(INTENT_RANKING_KEY, ranking[:LABEL_RANKING_LENGTH], add_to_output=True)
             message.set(INTENT_CLAIMED, claimed, add_to_output=True)

@@ -30,8 +30,11 @@ from typing import Callable, Dict, FrozenSet, List, Optional, Sequence, Tuple
 from bot.folding import plain
 
 SOCIAL_INTENTS = frozenset({"greet", "thank", "goodbye"})
-# Intents that add to a question rather than ask one of their own: never a separate turn.
-NOT_A_QUESTION = SOCIAL_INTENTS | frozenset({"affirm", "deny", "inform", "out_of_scope", "help", "nlu_fallback"})
+# Intents that add to a question rather than ask one of their own: never a separate turn, and not the
+# question behind a greeting. The conversation intents of ../shared/spec/intents.md but the two requests
+# (request_human, switch_language): "szia, itt vagy?" ("hi, are you there?") is a greeting, not bot_challenge.
+NOT_A_QUESTION = SOCIAL_INTENTS | frozenset({"affirm", "deny", "inform", "out_of_scope", "help", "bot_challenge",
+                                             "nlu_fallback"})
 # Words that join two questions, diacritic-free ("és" -> "es"), per language: Czech "a" and "i"
 # are English words too, so only the message's own language's are used.
 JOINING_WORDS = {

@@ -10,7 +10,7 @@ VALIDATED := models/.validated
 # no model, so changing it retrains nothing.
 SERVER_SIDE := bot/channels.py bot/message_guard.py bot/token_cipher.py bot/conversation_ids.py \
 	bot/rate_limit.py bot/server.py bot/tracker_store.py bot/lock_store.py
-MODEL_INPUTS := config.yml domain.yml $(shell find data -type f -name '*.yml' 2>/dev/null) \
+MODEL_INPUTS := config.yml $(shell find domain data -type f -name '*.yml' 2>/dev/null) \
 	$(filter-out $(SERVER_SIDE),$(wildcard bot/*.py))
 
 .PHONY: run run-scaled test venv web train validate test-stories eval-nlu ablate-spacy ablate-word-forms bench bench-flood transcripts clean lock insights insights-export insights-import bench-insights
@@ -45,7 +45,7 @@ train: venv $(MODEL)
 $(MODEL): $(MODEL_INPUTS) $(VALIDATED) | venv
 	@echo "==> training (data, domain or config changed)"
 	@mkdir -p reports; start=$$(date +%s); \
-	$(RASA) train --skip-validation --fixed-model-name cps-assistant --out models --quiet && \
+	$(RASA) train --domain domain --skip-validation --fixed-model-name cps-assistant --out models --quiet && \
 	echo "==> trained $(MODEL) in $$(( $$(date +%s) - start ))s" | tee reports/train-time.txt
 	@touch $(MODEL)
 

@@ -1,23 +1,21 @@
 """Short localised fragments (labels, topics) that actions insert into responses.
 
-They live in domain.yml like every other text, as responses with one
+They live in the catalogue (domain/responses/) like every other text, as responses with one
 variation per language; this module reads them once so that an action can
 pass "sériové číslo" rather than "serial_number" into a sentence.
 """
 from __future__ import annotations
 
 import functools
-from pathlib import Path
 from typing import Dict, Iterable, Optional
 
-import yaml
+from translations.catalogue import all_responses
 
-DOMAIN_FILE = Path(__file__).resolve().parent.parent / "domain.yml"
 
 
 @functools.lru_cache(maxsize=1)
 def _fragments() -> Dict[str, Dict[str, str]]:
-    responses = yaml.safe_load(DOMAIN_FILE.read_text(encoding="utf-8")).get("responses", {})
+    responses = all_responses()
     table: Dict[str, Dict[str, str]] = {}
     for name, variations in responses.items():
         for variation in variations:

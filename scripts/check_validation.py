@@ -39,7 +39,7 @@ UNUSED = re.compile(r"The utterance '(utter_\w+)' is not used in any story or ru
 def sent_by_code() -> Set[str]:
     code = "\n".join(p.read_text() for folder in ("actions", "bot") for p in (ROOT / folder).glob("*.py"))
     names = set(re.findall(r"utter_[a-z0-9_]+", code))
-    domain = yaml.safe_load((ROOT / "domain.yml").read_text("utf-8"))
+    domain = yaml.safe_load((ROOT / "domain" / "domain.yml").read_text("utf-8"))
     for form in (domain.get("forms") or {}).values():
         names |= {f"utter_ask_{slot}" for slot in form.get("required_slots") or []}
     return names | {"utter_default"}  # Rasa's action_default_fallback

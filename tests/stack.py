@@ -12,19 +12,19 @@ from pathlib import Path
 from typing import Any, Dict, List, Optional
 
 import requests
-import yaml
 
 from tests.fault_proxy import FaultProxy
+from translations.catalogue import all_responses
 
 ROOT = Path(__file__).resolve().parent.parent
 MODEL = ROOT / "models" / "cps-assistant.tar.gz"
-RESPONSES = yaml.safe_load((ROOT / "domain.yml").read_text("utf-8"))["responses"]
+RESPONSES = all_responses()
 # The answer of a turn in which a part failed: no test gets it unless it says it expects it.
 SOMETHING_WENT_WRONG = {v["text"] for v in RESPONSES["utter_service_unavailable"]}
 
 
 def response_texts(name: str, language: str) -> List[str]:
-    """The texts of one response in one language, as domain.yml has them (placeholders unfilled)."""
+    """The texts of one response in one language, as the catalogue (domain/responses/) has them (placeholders unfilled)."""
     return [v["text"] for v in RESPONSES[name]
             if any(c.get("name") == "language" and c.get("value") == language for c in v.get("condition") or [])]
 

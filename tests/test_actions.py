@@ -17,7 +17,6 @@ from typing import Any, Dict, Iterator, List, Optional, Tuple
 import pytest
 import requests
 import uvicorn
-import yaml
 from rasa_sdk import Tracker
 from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
@@ -36,8 +35,9 @@ from cps_api.app import create_app
 from cps_api.models import make_sessionmaker
 from cps_api.seed import demo_accounts, reset_account
 from tests.stack import ROOT, free_port
+from translations.catalogue import all_responses, core
 
-DOMAIN = yaml.safe_load((ROOT / "domain.yml").read_text("utf-8"))
+DOMAIN = {**core(), "responses": all_responses()}
 MODULES_USING_THE_CLIENT = (common, answers, membership, migration, signup, support)
 DEMO_TOKENS = [account.token for account in demo_accounts()]
 

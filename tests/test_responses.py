@@ -5,12 +5,11 @@ import re
 from pathlib import Path
 
 import pytest
-import yaml
 
 from tests.languages import CODES, language_of
+from translations.catalogue import all_responses
 
-DOMAIN = yaml.safe_load((Path(__file__).resolve().parent.parent / "domain.yml").read_text("utf-8"))
-RESPONSES = DOMAIN["responses"]
+RESPONSES = all_responses()
 PLACEHOLDER = re.compile(r"\{(\w+)\}")
 
 

@@ -8,7 +8,7 @@ VALIDATED := models/.validated
 # What the model is trained from: retrain only when one of these changed. The
 # server side of bot/ (channels, guard, token sealing, stores, launcher) shapes
 # no model, so changing it retrains nothing.
-SERVER_SIDE := bot/channels.py bot/message_guard.py bot/token_cipher.py bot/conversation_ids.py \
+SERVER_SIDE := bot/nlg.py bot/cldr.py bot/channels.py bot/message_guard.py bot/token_cipher.py bot/conversation_ids.py \
 	bot/rate_limit.py bot/server.py bot/tracker_store.py bot/lock_store.py
 MODEL_INPUTS := config.yml $(shell find domain data -type f -name '*.yml' 2>/dev/null) \
 	$(filter-out $(SERVER_SIDE),$(wildcard bot/*.py))

@@ -13,7 +13,7 @@ SERVER_SIDE := bot/nlg.py bot/cldr.py bot/channels.py bot/message_guard.py bot/t
 MODEL_INPUTS := config.yml $(shell find domain data -type f -name '*.yml' 2>/dev/null) \
 	$(filter-out $(SERVER_SIDE),$(wildcard bot/*.py))
 
-.PHONY: run run-scaled test venv web train validate test-stories eval-nlu ablate-spacy ablate-word-forms bench bench-flood transcripts clean lock insights insights-export insights-import bench-insights
+.PHONY: run run-scaled test venv web train validate test-stories eval-nlu ablate-spacy ablate-word-forms bench bench-flood transcripts clean lock insights insights-export insights-import bench-insights translations-export translations-import
 
 run: venv web $(MODEL)
 	@bash scripts/run.sh
@@ -100,6 +100,17 @@ insights-import: venv
 # The report on 100,000 generated conversations: time and peak memory (target < 2 min, < 500 MB).
 bench-insights: venv
 	SQLALCHEMY_SILENCE_UBER_WARNING=1 PYTHONWARNINGS=ignore TF_CPP_MIN_LOG_LEVEL=2 $(PY) -m bench.insights
+
+# A translator's round trip: one language's texts as a PO file (reports/translations/<LANG>.po, English
+# source as msgid, a note on every placeholder), and back into domain/responses/ after checking every entry.
+LANGUAGES := cs hu da lt fi en
+translations-export: venv
+	@test -n "$(filter $(LANGUAGES),$(LANG))" || { echo "usage: make translations-export LANG=<one of $(LANGUAGES)>" >&2; exit 2; }
+	$(PY) -m translations export $(LANG)
+
+translations-import: venv
+	@test -n "$(FILE)" || { echo "usage: make translations-import FILE=reports/translations/cs.po" >&2; exit 2; }
+	$(PY) -m translations import '$(FILE)'
 
 lock:
 	$(PY) -m pip freeze --all | grep -v '^pip==' | sort -f > requirements.txt

@@ -51,7 +51,7 @@ def read(path: Path) -> TopicFile:
         if not line.startswith("#"):
             break
         header.append(line)
-    data = yaml.safe_load(text) or {}
+    data = yaml.load(text, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader)) or {}
     return TopicFile(path, header, dict(data.get("responses") or {}))
 
 

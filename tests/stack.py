@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import os
+import re
 import signal
 import socket
 import subprocess
@@ -27,6 +28,17 @@ def response_texts(name: str, language: str) -> List[str]:
     """The texts of one response in one language, as the catalogue (domain/responses/) has them (placeholders unfilled)."""
     return [v["text"] for v in RESPONSES[name]
             if any(c.get("name") == "language" and c.get("value") == language for c in v.get("condition") or [])]
+
+
+def plain_numbers(text: str) -> str:
+    """A reply with the thousands separators of every language taken out ("2 100", "2.100", "2,100" -> "2100"),
+    so that a test can look for the account's figures in any language."""
+    return re.sub(r"(?<=\d)[ \u00a0.,](?=\d{3}(?!\d))", "", text)
+
+
+def level_name(code: str, language: str) -> str:
+    """A membership level's name as the catalogue writes it in `language` (hu "Arany", lt "Aukso")."""
+    return response_texts(f"utter_label_level_{code}", language)[0]
 
 
 def free_port() -> int:

@@ -18,7 +18,7 @@ from selenium.webdriver.support.ui import Select, WebDriverWait
 
 from tests.chat_client import conversation_key
 from tests.languages import language_of
-from tests.stack import response_texts
+from tests.stack import plain_numbers, response_texts
 
 ROOT = Path(__file__).resolve().parent.parent
 SCREENSHOTS = ROOT / "reports" / "web"
@@ -145,7 +145,7 @@ def test_the_browser_keeps_no_typed_text_no_token_and_no_card(stack, browser):
 def test_signing_out_starts_a_new_conversation(stack, browser):
     open_page(browser, stack, "en", account="demo-pro")
     type_message(browser, "how many points do I have?")
-    assert "2100" in " ".join(wait_for_bot_messages(browser, 1)).replace(",", "")
+    assert "2100" in plain_numbers(" ".join(wait_for_bot_messages(browser, 1)))
     signed_in_session = session_of(browser)
 
     Select(browser.find_element(By.ID, "account")).select_by_value("")
@@ -153,7 +153,7 @@ def test_signing_out_starts_a_new_conversation(stack, browser):
     assert not bot_messages(browser), "the signed-in conversation is still on screen"
     type_message(browser, "how many points do I have?")
     replies = wait_for_bot_messages(browser, 2)
-    assert "2100" not in " ".join(replies).replace(",", ""), replies
+    assert "2100" not in plain_numbers(" ".join(replies)), replies
     old = [e.get("text") for e in stack.tracker(conversation_key(signed_in_session))["events"] if e["event"] == "user"]
     assert old == ["how many points do I have?"], old
 

@@ -128,3 +128,10 @@ def test_a_broken_plural_block_is_refused_with_where():
         cldr.parse("{n, plural, one {# bod}}")
     with pytest.raises(cldr.TemplateError, match="unclosed"):
         cldr.parse("{n, plural, one {# bod} other {# bodů}")
+
+
+@pytest.mark.parametrize("language", CODES)
+def test_the_length_limit_said_is_the_guards(language):
+    from bot.message_guard import MAX_MESSAGE_CHARS
+    from tests.stack import plain_numbers
+    assert str(MAX_MESSAGE_CHARS) in plain_numbers(say("utter_message_too_long", language))

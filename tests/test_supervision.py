@@ -24,7 +24,8 @@ import pytest
 import requests
 
 from tests.languages import language_of
-from tests.stack import ROOT, Stack, new_sender, response_texts
+from tests.phrases import SIGNUP, YES
+from tests.stack import ROOT, Stack, new_sender, reset_demo_account, response_texts
 
 POINTS_QUESTION = {"cs": "kolik mám bodů?", "lt": "kiek turiu taškų?"}
 LOGIN_QUESTION = {"cs": "jak se přihlásím?", "lt": "kaip prisijungti?"}
@@ -165,6 +166,71 @@ def test_action_server_killed_rasa_answers_in_the_users_language_and_it_comes_ba
     assert "exited: actions-" in supervised.log()
     plain = supervised.time_plain_restart("actions", actions_url, 90)
     print(f"action server: SIGKILL -> /health answers again in {plain:.1f}s")
+
+
+GOLD = '/choose_tier{"tier": "gold"}'
+CARD = '/choose_payment_method{"payment_method": "card"}'
+
+
+def start_level_form(stack: Stack, sender: str, language: str) -> Callable[..., list]:
+    """A signed-in visitor (demo-pro, 2,100 points) has chosen Gold and is asked how to pay."""
+    reset_demo_account(stack, "demo-pro")
+    say = lambda text, **kw: stack.say(sender, text, language=language, cps_token="demo-pro", **kw)  # noqa: E731
+    say(SIGNUP[language])
+    asked = say(GOLD)
+    assert {b["payload"] for r in asked for b in r.get("buttons") or []} >= {CARD}, f"no payment question: {asked}"
+    return say
+
+
+def finish_purchase(stack: Stack, say: Callable[..., list], language: str) -> None:
+    """The same button again: the form goes on from Gold, asks to confirm, and buys."""
+    confirm = " ".join(texts(say(CARD)))
+    assert "Gold" in confirm and "99" in confirm, f"no confirmation of Gold by card: {confirm}"
+    done = " ".join(texts(say(YES[language])))
+    assert re.search(r"CPS-GOL-\d{6}", done), done
+    membership = requests.get(f"{stack.cps_api_url}/v1/membership", headers={"Authorization": "Bearer demo-pro"},
+                              timeout=10).json()
+    assert membership["level"] == "gold" and membership["membership_number"] in done
+
+
+def form_state(stack: Stack, sender: str) -> tuple:
+    tracker = stack.tracker(sender)
+    slots = tracker["slots"]
+    return (tracker.get("active_loop", {}).get("name"), slots.get("tier"), slots.get("payment_method"),
+            slots.get("purchase_confirmed"))
+
+
+def test_cps_api_killed_in_the_level_form_keeps_the_choices_and_the_form_goes_on(supervised):
+    stack = supervised.stack
+    sender = new_sender("api-killed-form")
+    say = start_level_form(stack, sender, "da")
+    held = Held(supervised, "cps-api")
+    try:
+        down = texts(say(CARD, expect_failure=True))
+    finally:
+        held.release()
+    assert down == response_texts("utter_api_unavailable", "da"), f"while the CPS API is down: {down}"
+    assert form_state(stack, sender) == (None, "gold", "card", None), "the choices were not kept"
+
+    wait_until("the CPS API restarted", lambda: answers(f"{stack.cps_api_url}/health"), 60)
+    finish_purchase(stack, say, "da")
+
+
+def test_action_server_killed_in_the_level_form_the_form_goes_on_when_it_is_back(supervised):
+    stack = supervised.stack
+    sender = new_sender("actions-killed-form")
+    say = start_level_form(stack, sender, "hu")
+    held = Held(supervised, "actions")
+    try:
+        down = texts(say(CARD, expect_failure=True))
+    finally:
+        held.release()
+    assert down == response_texts("utter_service_unavailable", "hu"), f"while the action server is down: {down}"
+    assert form_state(stack, sender)[:2] == ("membership_form", "gold"), "the form or its level was lost"
+
+    wait_until("the action server restarted",
+               lambda: answers(f"http://127.0.0.1:{stack.env['ACTIONS_PORT']}/health"), 90)
+    finish_purchase(stack, say, "hu")
 
 
 def test_rasa_killed_comes_back_and_the_conversation_goes_on_from_the_tracker(supervised):

@@ -18,9 +18,10 @@ fi
 [[ $tag == --check ]] && exit 0
 
 for process in rasa actions cps_api web; do
-  image="cps-${process//_/-}:$tag"
-  [[ $process == cps_api ]] && image="cps-api:$tag"
+  name="cps-${process//_/-}"
+  [[ $process == cps_api ]] && name="cps-api"
+  image="${IMAGE_REGISTRY:-}$name:$tag"
   echo "==> $image from docker/$process.Dockerfile"
   docker build --file "docker/$process.Dockerfile" --tag "$image" .
 done
-echo "==> built: cps-rasa:$tag cps-actions:$tag cps-api:$tag cps-web:$tag"
+echo "==> built ${IMAGE_REGISTRY:-}{cps-rasa,cps-actions,cps-api,cps-web}:$tag; for a cluster: docker push each"

@@ -839,8 +839,8 @@ def test_compose_config_refuses_to_start_without_each_secret(missing, tmp_path):
 
 
 def test_helm_values_for_rasas_charts():
-    assert RASA_VALUES["image"]["repository"] == "rasa/rasa"
-    assert RASA_VALUES["image"]["tag"] == f"{REQUIREMENTS['rasa']}-full"
+    assert RASA_VALUES["image"]["repository"].endswith("/cps-rasa"), \
+        "rasa-values.yaml: the project's Rasa image (make images: cps-rasa), not the stock rasa/rasa"
     assert RASA_VALUES["replicaCount"] == 3 and RASA_VALUES["applicationSettings"]["port"] == 5005
     endpoints = RASA_VALUES["applicationSettings"]["endpoints"]
     assert endpoints["trackerStore"]["dialect"] == "postgresql"
@@ -849,8 +849,8 @@ def test_helm_values_for_rasas_charts():
     lock_store = endpoints["lockStore"]
     assert lock_store.get("enabled") is True and lock_store.get("password") == "${REDIS_PASSWORD}", \
         "rasa-values.yaml: the lock store must use Redis with its password"
-    assert ACTION_VALUES["image"]["repository"] == "rasa/rasa-sdk"
-    assert ACTION_VALUES["image"]["tag"] == REQUIREMENTS["rasa-sdk"]
+    assert ACTION_VALUES["image"]["repository"].endswith("/cps-actions"), \
+        "actions-values.yaml: the project's action server image (make images: cps-actions), not the stock rasa/rasa-sdk"
     assert ACTION_VALUES["applicationSettings"]["port"] == 5055
     args = RASA_VALUES["args"]
     assert args[args.index("--port") + 1] == str(RASA_VALUES["applicationSettings"]["port"]) \

@@ -154,7 +154,8 @@ def pip_venv(process: str) -> Path:
     target = CACHE / venv_key(process, "pip")
     if (target / "done").exists():
         return target
-    shutil.rmtree(target, ignore_errors=True)
+    for stale in CACHE.glob(f"{process}-pip-*"):  # built from an earlier version of the file
+        shutil.rmtree(stale, ignore_errors=True)
     subprocess.run([python310(), "-m", "venv", str(target)], check=True)
     log = CACHE / f"{target.name}.log"
     with log.open("w") as out:
@@ -171,7 +172,8 @@ def linked_venv(process: str) -> Path:
     target = CACHE / venv_key(process, "linked")
     if (target / "done").exists():
         return target
-    shutil.rmtree(target, ignore_errors=True)
+    for stale in CACHE.glob(f"{process}-linked-*"):
+        shutil.rmtree(stale, ignore_errors=True)
     subprocess.run([python310(), "-m", "venv", "--without-pip", str(target)], check=True)
     site = target / "lib" / "python3.10" / "site-packages"
     wanted = pinned(process)

@@ -27,6 +27,7 @@ from typing import Any, Dict, Iterator, List, Optional, Tuple
 import pytest
 import yaml
 
+from tests.images import Dockerfile, pinned
 from tests.stack import ROOT
 
 COMPOSE_FILE = ROOT / "docker-compose.yml"
@@ -40,9 +41,7 @@ SERVICES: Dict[str, Dict[str, Any]] = COMPOSE["services"]
 NGINX_TEMPLATE = NGINX_TEMPLATE_FILE.read_text()
 RASA_VALUES = yaml.safe_load(RASA_VALUES_FILE.read_text())
 ACTION_VALUES = yaml.safe_load(ACTION_VALUES_FILE.read_text())
-REQUIREMENTS = {name: version for process in ("rasa", "actions")
-                for name, version in (line.split("==") for line in
-                                      (ROOT / "requirements" / f"{process}.txt").read_text().split() if "==" in line)}
+REQUIREMENTS = {**pinned("rasa"), **pinned("actions")}
 
 # Which process may hold which secret (SECURITY.md, "What a deployer must still set").
 SECRETS_BY_SERVICE = {
@@ -224,24 +223,6 @@ PROJECT_SERVICES = {"rasa": "rasa", "actions": "actions", "cps-api": "cps_api", 
 IMAGE_NAMES = {"rasa": "cps-rasa", "actions": "cps-actions", "cps_api": "cps-api", "web": "cps-web"}  # process: image
 
 
-def dockerfile_instructions(process: str) -> List[Tuple[str, str]]:
-    """docker/<process>.Dockerfile as (KEYWORD, rest) pairs, continuation lines joined, comments dropped."""
-    text = re.sub(r"\\\n\s*", " ", (ROOT / "docker" / f"{process}.Dockerfile").read_text())
-    found = []
-    for line in text.splitlines():
-        line = line.strip()
-        if line and not line.startswith("#"):
-            keyword, _, rest = line.partition(" ")
-            found.append((keyword.upper(), rest.strip()))
-    return found
-
-
-def final_stage(process: str) -> List[Tuple[str, str]]:
-    instructions = dockerfile_instructions(process)
-    last_from = max(i for i, (kw, _) in enumerate(instructions) if kw == "FROM")
-    return instructions[last_from:]
-
-
 def test_compose_builds_the_project_images():
     for service, process in PROJECT_SERVICES.items():
         build = SERVICES[service].get("build") or {}
@@ -258,18 +239,18 @@ def test_compose_builds_the_project_images():
 
 
 def test_the_images_start_from_the_pinned_official_images():
-    assert final_stage("rasa")[0] == ("FROM", f"rasa/rasa:{REQUIREMENTS['rasa']}"), \
+    assert Dockerfile("rasa").final_stage()[0] == ("FROM", f"rasa/rasa:{REQUIREMENTS['rasa']}"), \
         "docker/rasa.Dockerfile: FROM the official rasa/rasa image of the pinned Rasa"
-    assert final_stage("actions")[0] == ("FROM", f"rasa/rasa-sdk:{REQUIREMENTS['rasa-sdk']}"), \
+    assert Dockerfile("actions").final_stage()[0] == ("FROM", f"rasa/rasa-sdk:{REQUIREMENTS['rasa-sdk']}"), \
         "docker/actions.Dockerfile: FROM the official rasa/rasa-sdk image of the pinned rasa-sdk"
     for process in ("cps_api", "web"):
-        assert final_stage(process)[0] == ("FROM", "python:3.10-slim-bookworm"), \
+        assert Dockerfile(process).final_stage()[0] == ("FROM", "python:3.10-slim-bookworm"), \
             f"docker/{process}.Dockerfile: the Python of the other images (3.10)"
 
 
 @pytest.mark.parametrize("process", list(IMAGE_NAMES))
 def test_each_dockerfile_installs_exactly_its_requirements(process):
-    instructions = final_stage(process)
+    instructions = Dockerfile(process).final_stage()
     copies = [rest for kw, rest in instructions if kw == "COPY" and "requirements" in rest]
     assert copies == [f"requirements/{process}.txt /tmp/requirements/{process}.txt"], \
         f"docker/{process}.Dockerfile: COPY requirements/{process}.txt, and no other requirements file"
@@ -278,13 +259,13 @@ def test_each_dockerfile_installs_exactly_its_requirements(process):
     assert installs == [f"--no-cache-dir --disable-pip-version-check -r /tmp/requirements/{process}.txt"], \
         f"docker/{process}.Dockerfile: one `pip install -r /tmp/requirements/{process}.txt`, nothing else installed " \
         f"by name: {installs}"
-    everything = " ".join(rest for _, rest in dockerfile_instructions(process))
+    everything = " ".join(rest for _, rest in Dockerfile(process).instructions)
     assert "requirements.txt" not in everything.replace(f"{process}.txt", "") and "dev.txt" not in everything
 
 
 @pytest.mark.parametrize("process", list(IMAGE_NAMES))
 def test_each_image_runs_as_a_non_root_user_with_a_health_check(process):
-    instructions = final_stage(process)
+    instructions = Dockerfile(process).final_stage()
     users = [rest for kw, rest in instructions if kw == "USER"]
     assert users and users[-1] not in ("root", "0"), f"docker/{process}.Dockerfile: end on a non-root USER"
     last_user = max(i for i, (kw, _) in enumerate(instructions) if kw == "USER")
@@ -298,7 +279,7 @@ def test_each_image_runs_as_a_non_root_user_with_a_health_check(process):
 
 def test_compose_starts_each_image_as_its_dockerfile_does():
     for service, process in PROJECT_SERVICES.items():
-        entrypoint = [json.loads(rest) for kw, rest in final_stage(process) if kw == "ENTRYPOINT"][-1]
+        entrypoint = Dockerfile(process).exec_form("ENTRYPOINT")
         if "entrypoint" in SERVICES[service]:
             assert SERVICES[service]["entrypoint"] == entrypoint, \
                 f"{service}: entrypoint differs from docker/{process}.Dockerfile's ENTRYPOINT {entrypoint}"

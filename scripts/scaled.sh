@@ -82,7 +82,9 @@ servers() { local p; for p in "$@"; do printf 'server 127.0.0.1:%s max_fails=1 f
 start_nginx() {  # start_nginx "RASA_PORTS..." "ACTION_PORTS..."
   local conf="$SCALED_DIR/nginx.conf" p
   {
-    echo "worker_processes 1; pid $SCALED_DIR/nginx.pid; error_log $LOGS/nginx-error.log warn; daemon off;"
+    # One process, no master: a master killed with SIGKILL would leave its worker behind holding
+    # the ports, and supervisord could not start nginx again (bench/soak.py found it).
+    echo "master_process off; pid $SCALED_DIR/nginx.pid; error_log $LOGS/nginx-error.log warn; daemon off;"
     echo "events { worker_connections 1024; }"
     echo "http {"
     echo "  log_format noquery '\$remote_addr [\$time_local] \"\$request_method \$uri\" \$status \$body_bytes_sent';"

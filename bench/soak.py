@@ -87,7 +87,7 @@ class Attempt:
 
     t: float
     latency: float
-    outcome: str  # ANSWERED, TRY_AGAIN, "silent", "http 502", "connection", "timeout"
+    outcome: str  # ANSWERED, TRY_AGAIN, "silent", "http 502", "connection", "timeout", "not Rasa's JSON"
     sender: str
     message: int  # index in the conversation's script
     last_killed: Optional[str]  # the process killed last before the attempt ended
@@ -131,6 +131,7 @@ class Soak:
         self.conversations: List[Conversation] = []
         self.kills: List[Kill] = []
         self.watchers: List[threading.Thread] = []
+        self.status_at_end: Dict[str, str] = {}
         own = texts_by_language()
         # Texts only other languages have: such an answer is in the wrong language.
         self.foreign = {language: set().union(*(t for other, t in own.items() if other != language)) - own[language]
@@ -168,7 +169,10 @@ class Soak:
             return record("connection")
         if response.status_code != 200:
             return record(f"http {response.status_code}")
-        replies = [r["text"] for r in response.json() if r.get("text")]
+        try:
+            replies = [r["text"] for r in response.json() if r.get("text")]
+        except (ValueError, TypeError, AttributeError):
+            return record("not Rasa's JSON")
         if not replies:
             return record("silent")
         if any(reply in SOMETHING_WENT_WRONG for reply in replies):
@@ -320,6 +324,8 @@ class Soak:
             worker.join(max(0.0, self.stop_retrying + TURN_TIMEOUT - time.monotonic()))
         for watcher in self.watchers:
             watcher.join(RECOVERY_TIMEOUT + 10)
+        # A process supervisord could not start again ends in BACKOFF, then FATAL: the state at the end tells.
+        self.status_at_end = {k.program: program_status(self.supervised, k.program) for k in self.kills}
         self.progress()
 
 
@@ -425,9 +431,10 @@ def summarise(soak: Soak, rows: List[Dict[str, object]], duration: float) -> Dic
             "kills": len(kills),
             "mean_recovery_s": statistics.mean(times) if times else None,
             "max_recovery_s": max(times) if times else None,
+            "status_at_end": soak.status_at_end.get(program, ""),
             "restarted": all(k.recovery_s is not None and k.new_pid not in (0, k.old_pid)
-                             and k.status.startswith("RUNNING") for k in kills),
-            "last_status": kills[-1].status,
+                             and k.status.startswith("RUNNING") for k in kills)
+            and soak.status_at_end.get(program, "").startswith("RUNNING"),
         }
     failed_after = collections.Counter(a.last_kill for a in attempts if a.outcome != ANSWERED)
     return {
@@ -482,11 +489,11 @@ def render(summary: Dict[str, object], kills: List[Kill]) -> str:
         "", "| process | kills | mean recovery s | max recovery s | restarted |", "|---|---|---|---|---|"]
     for program, p in summary["processes"].items():
         seconds = lambda v: "not back" if v is None else f"{v:.1f}"  # noqa: E731
-        restarted = "yes" if p["restarted"] else f"**no** ({p['last_status']})"
+        restarted = "yes" if p["restarted"] else f"**no** (at the end: {p['status_at_end']})"
         lines.append(f"| {program} | {p['kills']} | {seconds(p['mean_recovery_s'])} | "
                      f"{seconds(p['max_recovery_s'])} | {restarted} |")
     by_kill = summary["not_answered_after_kill"]
-    lines += ["", "| kill at s | process | pid old -> new | recovery s | supervisorctl after | still down then | "
+    lines += ["", "| kill at s | process | pid old -> new | recovery s | supervisorctl 6-30 s after | still down then | "
               "attempts not answered after it (before the next kill) |", "|---|---|---|---|---|---|---|"]
     for i, k in enumerate(kills):
         recovery = "not back" if k.recovery_s is None else f"{k.recovery_s:.1f}"

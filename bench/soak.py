@@ -469,7 +469,8 @@ def render(summary: Dict[str, object], kills: List[Kill]) -> str:
         f"Soak: {MINUTES:g} minutes, {CONVERSATIONS} conversations at once ({PAUSE:g} s pause between turns), "
         f"a process killed (SIGKILL) every {KILL_EVERY:g} s.", "",
         "| measure | value |", "|---|---|",
-        f"| duration | {summary['duration_s'] / 60:.1f} min |",
+        f"| duration | {MINUTES:g} min of conversations, {summary['duration_s'] / 60:.1f} min with the wind-down "
+        "(turns in flight, recoveries) |",
         f"| conversations | {summary['conversations']} |",
         f"| turns answered | {summary['turns_answered']} (of {summary['attempts']} attempts) |",
         f"| attempts failed, by kind | {', '.join(f'{k} {n}' for k, n in failed.items()) or 'none'} |",

@@ -494,8 +494,8 @@ def render(summary: Dict[str, object], kills: List[Kill]) -> str:
         lines.append(f"| {program} | {p['kills']} | {seconds(p['mean_recovery_s'])} | "
                      f"{seconds(p['max_recovery_s'])} | {restarted} |")
     by_kill = summary["not_answered_after_kill"]
-    lines += ["", "| kill at s | process | pid old -> new | recovery s | supervisorctl 6-30 s after | still down then | "
-              "attempts not answered after it (before the next kill) |", "|---|---|---|---|---|---|---|"]
+    lines += ["", "| kill at s | process | pid old -> new | recovery s | supervisorctl 6-30 s after | "
+              "still down then | attempts not answered after it (before the next kill) |", "|---|---|---|---|---|---|---|"]
     for i, k in enumerate(kills):
         recovery = "not back" if k.recovery_s is None else f"{k.recovery_s:.1f}"
         lines.append(f"| {k.t:.0f} | {k.program} | {k.old_pid} -> {k.new_pid or '-'} | {recovery} | {k.status} | "

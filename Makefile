@@ -13,7 +13,7 @@ SERVER_SIDE := bot/channels.py bot/message_guard.py bot/token_cipher.py bot/conv
 MODEL_INPUTS := config.yml domain.yml $(shell find data -type f -name '*.yml' 2>/dev/null) \
 	$(filter-out $(SERVER_SIDE),$(wildcard bot/*.py))
 
-.PHONY: run run-scaled test venv web train validate images openapi helm-fixtures test-stories eval-nlu ablate-spacy ablate-word-forms bench bench-flood transcripts clean lock insights insights-export insights-import bench-insights
+.PHONY: run run-scaled test venv web train validate images openapi helm-fixtures test-stories eval-nlu ablate-spacy ablate-word-forms bench bench-flood soak transcripts clean lock insights insights-export insights-import bench-insights
 
 run: venv web $(MODEL)
 	@bash scripts/run.sh
@@ -72,6 +72,13 @@ ablate-word-forms: venv
 # BENCH_SECONDS (default 30) per stack, in BENCH_ROUNDS turns (default 3) that alternate the stacks.
 bench: venv web $(MODEL)
 	$(PY) -m bench.load
+
+# The scaled stack under SOAK_MINUTES (20) of six-language conversations while a process is killed every
+# SOAK_KILL_EVERY seconds (180) in turn: recovery times, failed turns, events lost or duplicated (must be 0).
+SOAK_MINUTES ?= 20
+SOAK_KILL_EVERY ?= 180
+soak: venv web $(MODEL)
+	SOAK_MINUTES=$(SOAK_MINUTES) SOAK_KILL_EVERY=$(SOAK_KILL_EVERY) $(PY) -m bench.soak
 
 # What one client flooding the public entry point costs the other visitors (SECURITY.md, "Limits").
 bench-flood: venv web $(MODEL)

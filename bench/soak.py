@@ -44,8 +44,9 @@ sys.path.insert(0, str(ROOT))
 
 from tests.phrases import FEE_QUESTION, GREETING_LOGIN_RESET, POINTS  # noqa: E402
 from tests.stack import RESPONSES, SOMETHING_WENT_WRONG, Stack, new_sender, response_texts  # noqa: E402
-from tests.supervision import SUPERVISORCTL, Supervised, answers  # noqa: E402
-from tests.test_scaled import accepts_queries, answers_with_its_password, postgres_port, redis_port  # noqa: E402
+from tests.supervision import (  # noqa: E402
+    SUPERVISORCTL, Supervised, accepts_queries, answers, answers_with_its_password, postgres_port, redis_port,
+)
 
 OUT = ROOT / "reports" / "soak"
 MINUTES = float(os.environ.get("SOAK_MINUTES", "20"))

@@ -2,6 +2,7 @@
 tests and the soak benchmark that kill them for real."""
 from __future__ import annotations
 
+import glob
 import os
 import re
 import signal
@@ -10,6 +11,7 @@ import time
 from typing import Callable, Dict
 
 import pytest
+import redis
 import requests
 
 from tests.stack import ROOT, Stack
@@ -31,6 +33,29 @@ def answers(url: str) -> bool:
     try:
         return requests.get(url, timeout=2).ok
     except requests.RequestException:
+        return False
+
+
+# The stores of the scaled set-up: their ports (as run.sh printed them) and health.
+
+def redis_port(stack: Stack) -> int:
+    return int(re.search(r"Redis :(\d+)", (stack.state_dir / "run.out").read_text()).group(1))
+
+
+def postgres_port(stack: Stack) -> int:
+    return int(re.search(r"PostgreSQL :(\d+)", (stack.state_dir / "run.out").read_text()).group(1))
+
+
+def accepts_queries(port: int) -> bool:
+    """PostgreSQL on the port is up and out of its crash recovery."""
+    pg_isready = sorted(glob.glob("/usr/lib/postgresql/*/bin/pg_isready"))[-1]
+    return subprocess.run([pg_isready, "-q", "-h", "127.0.0.1", "-p", str(port)], timeout=10).returncode == 0
+
+
+def answers_with_its_password(stack: Stack, port: int) -> bool:
+    try:
+        return redis.Redis(port=port, password=stack.secret("redis.password"), socket_timeout=2).ping()
+    except redis.exceptions.ConnectionError:
         return False
 
 

@@ -17,12 +17,11 @@ import time
 from typing import Callable, Iterator, List
 
 import pytest
-import redis
 import requests
 
 from tests.chat_client import ChatClient, conversation_key
 from tests.stack import Stack, new_sender, response_texts
-from tests.supervision import Held, Supervised
+from tests.supervision import Held, Supervised, accepts_queries, answers_with_its_password, postgres_port, redis_port
 
 MESSAGES = ["Hello", "how do I log in?", "how many points do I have?", "which levels can I choose?",
             "how can I pay?", "thanks"]
@@ -117,10 +116,6 @@ def test_only_the_channels_pass_nginx_and_the_stores_need_their_passwords(scaled
     assert refused.returncode != 0 and "password" in refused.stderr, refused.stderr
 
 
-def redis_port(stack: Stack) -> int:
-    return int(re.search(r"Redis :(\d+)", (stack.state_dir / "run.out").read_text()).group(1))
-
-
 def await_condition(condition: Callable[[], bool], what: str, seconds: float = 30) -> None:
     deadline = time.monotonic() + seconds
     while not condition():
@@ -134,13 +129,6 @@ def refuses_connections(port: int) -> bool:
     except ConnectionRefusedError:
         return True
     return False
-
-
-def answers_with_its_password(stack: Stack, port: int) -> bool:
-    try:
-        return redis.Redis(port=port, password=stack.secret("redis.password"), socket_timeout=2).ping()
-    except redis.exceptions.ConnectionError:
-        return False
 
 
 @contextlib.contextmanager
@@ -210,16 +198,6 @@ def test_redis_down_asks_to_try_again_in_the_users_language_and_the_conversation
                 assert after["slots"]["language"] == ("cs" if sender == rest else "fi")
 
     asyncio.run(scenario())
-
-
-def accepts_queries(port: int) -> bool:
-    """PostgreSQL on the port is up and out of its crash recovery."""
-    pg_isready = sorted(glob.glob("/usr/lib/postgresql/*/bin/pg_isready"))[-1]
-    return subprocess.run([pg_isready, "-q", "-h", "127.0.0.1", "-p", str(port)], timeout=10).returncode == 0
-
-
-def postgres_port(stack: Stack) -> int:
-    return int(re.search(r"PostgreSQL :(\d+)", (stack.state_dir / "run.out").read_text()).group(1))
 
 
 def test_postgres_killed_asks_to_try_again_stores_nothing_and_the_conversation_goes_on(scaled):

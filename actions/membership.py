@@ -17,8 +17,8 @@ from actions.answers import level_buttons, utter_not_invited
 from actions.common import (
     CPSError, Events, cps_client, fetch_quietly, levels_or_report, report_api_failure, token_of,
 )
-from actions.cps_client import CPSConflict, CPSValidationError
 from actions import values
+from actions.cps_client import CPSConflict, CPSUnavailable, CPSValidationError
 
 FORM_SLOTS = ("tier", "payment_method", "purchase_confirmed")
 PAYMENT_METHODS = ("card", "bank_transfer")
@@ -146,6 +146,12 @@ class ActionBuyMembership(Action):
                 utter_not_invited(dispatcher, levels)
             else:
                 dispatcher.utter_message(response="utter_purchase_cancelled")
+        except CPSUnavailable as error:
+            # The API is down or slow: the level and payment method chosen so far stay, and asked again
+            # (a level or payment button, say) the form goes on from them once the API is back. The
+            # purchase itself is confirmed again: a retried button must not buy without asking.
+            report_api_failure(dispatcher, error)
+            return [SlotSet("purchase_confirmed", None)]
         except CPSError as error:
             report_api_failure(dispatcher, error)
         return reset

@@ -155,7 +155,8 @@ class Stack:
         if self.proxy:
             self.proxy.stop()
 
-    def say(self, sender: str, text: str, expect_failure: bool = False, **metadata: Any) -> List[Dict[str, Any]]:
+    def say(self, sender: str, text: str, expect_failure: bool = False, *, timeout: float = 60,
+            **metadata: Any) -> List[Dict[str, Any]]:
         """One REST turn; returns the bot's messages.
 
         A "sorry, something went wrong" answer fails the calling test, unless
@@ -164,7 +165,7 @@ class Stack:
         response = requests.post(
             f"{self.rasa_url}/webhooks/rest/webhook",
             json={"sender": sender, "message": text, "metadata": metadata},
-            timeout=60,
+            timeout=timeout,
         )
         response.raise_for_status()
         replies = response.json()

@@ -596,10 +596,11 @@ def test_form_stops_when_the_api_is_down(monkeypatch):
     assert events == membership.STOP_FORM
 
 
-def test_buying_with_the_api_failing_buys_nothing(api):
+def test_buying_with_the_api_failing_buys_nothing_and_keeps_the_choices(api):
+    """The level and payment method stay for when the API is back; the purchase is confirmed again."""
     api.faults.answer = (500, b'{"title": "Internal Server Error", "status": 500}')
     messages, events = run(ActionBuyMembership(), tracker("demo-pro", slots=GOLD_BY_TRANSFER))
     assert names(messages) == ["utter_api_unavailable"]
-    assert events == FORM_RESET
+    assert events == [SlotSet("purchase_confirmed", None)]
     api.faults.reset()
     assert api.get("/v1/membership", "demo-pro").json()["status"] == "none"

@@ -8,12 +8,12 @@ VALIDATED := models/.validated
 # What the model is trained from: retrain only when one of these changed. The
 # server side of bot/ (channels, guard, token sealing, stores, launcher) shapes
 # no model, so changing it retrains nothing.
-SERVER_SIDE := bot/channels.py bot/message_guard.py bot/token_cipher.py bot/conversation_ids.py \
-	bot/rate_limit.py bot/server.py bot/tracker_store.py bot/lock_store.py
-MODEL_INPUTS := config.yml domain.yml $(shell find data -type f -name '*.yml' 2>/dev/null) \
+SERVER_SIDE := bot/nlg.py bot/cldr.py bot/channels.py bot/message_guard.py bot/token_cipher.py bot/conversation_ids.py \
+	bot/rate_limit.py bot/server.py bot/turns.py bot/tracker_store.py bot/lock_store.py
+MODEL_INPUTS := config.yml $(shell find domain data -type f -name '*.yml' 2>/dev/null) \
 	$(filter-out $(SERVER_SIDE),$(wildcard bot/*.py))
 
-.PHONY: run run-scaled test venv web train validate test-stories eval-nlu ablate-spacy ablate-word-forms bench bench-flood transcripts clean lock insights insights-export insights-import bench-insights
+.PHONY: run run-scaled test venv web train validate images openapi helm-fixtures test-stories eval-nlu ablate-spacy ablate-word-forms bench bench-flood soak transcripts clean lock insights insights-export insights-import bench-insights translations-export translations-import
 
 run: venv web $(MODEL)
 	@bash scripts/run.sh
@@ -32,8 +32,9 @@ test: venv $(VALIDATED) $(MODEL)
 web:
 	@bash scripts/setup_web.sh
 
+# One venv with every process's set (requirements/dev.txt); the per-process sets are for the images.
 venv: $(VENV)/.requirements.sha256
-$(VENV)/.requirements.sha256: requirements.txt scripts/setup_venv.sh
+$(VENV)/.requirements.sha256: requirements/dev.txt scripts/setup_venv.sh
 	@bash scripts/setup_venv.sh
 
 # Validated once per change of the inputs, before training (which then skips its own copy of the check).
@@ -45,7 +46,7 @@ train: venv $(MODEL)
 $(MODEL): $(MODEL_INPUTS) $(VALIDATED) | venv
 	@echo "==> training (data, domain or config changed)"
 	@mkdir -p reports; start=$$(date +%s); \
-	$(RASA) train --skip-validation --fixed-model-name cps-assistant --out models --quiet && \
+	$(RASA) train --domain domain --skip-validation --fixed-model-name cps-assistant --out models --quiet && \
 	echo "==> trained $(MODEL) in $$(( $$(date +%s) - start ))s" | tee reports/train-time.txt
 	@touch $(MODEL)
 
@@ -71,6 +72,13 @@ ablate-word-forms: venv
 # BENCH_SECONDS (default 30) per stack, in BENCH_ROUNDS turns (default 3) that alternate the stacks.
 bench: venv web $(MODEL)
 	$(PY) -m bench.load
+
+# The scaled stack under SOAK_MINUTES (20) of six-language conversations while a process is killed every
+# SOAK_KILL_EVERY seconds (180) in turn: recovery times, failed turns, events lost or duplicated (must be 0).
+SOAK_MINUTES ?= 20
+SOAK_KILL_EVERY ?= 180
+soak: venv web $(MODEL)
+	SOAK_MINUTES=$(SOAK_MINUTES) SOAK_KILL_EVERY=$(SOAK_KILL_EVERY) $(PY) -m bench.soak
 
 # What one client flooding the public entry point costs the other visitors (SECURITY.md, "Limits").
 bench-flood: venv web $(MODEL)
@@ -101,8 +109,42 @@ insights-import: venv
 bench-insights: venv
 	SQLALCHEMY_SILENCE_UBER_WARNING=1 PYTHONWARNINGS=ignore TF_CPP_MIN_LOG_LEVEL=2 $(PY) -m bench.insights
 
+# A translator's round trip: one language's texts as a PO file (reports/translations/<LANG>.po, English
+# source as msgid, a note on every placeholder), and back into domain/responses/ after checking every entry.
+LANGUAGES := cs hu da lt fi en
+translations-export: venv
+	@test -n "$(filter $(LANGUAGES),$(LANG))" || { echo "usage: make translations-export LANG=<one of $(LANGUAGES)>" >&2; exit 2; }
+	$(PY) -m translations export $(LANG)
+
+translations-import: venv
+	@test -n "$(FILE)" || { echo "usage: make translations-import FILE=reports/translations/cs.po" >&2; exit 2; }
+	$(PY) -m translations import '$(FILE)'
+
+# requirements/<set>.txt from requirements/<set>.in, pinned to the versions installed in .venv
+# (pip install a new package into .venv first).
 lock:
-	$(PY) -m pip freeze --all | grep -v '^pip==' | sort -f > requirements.txt
+	$(PY) scripts/lock_requirements.py
+
+# One image per process (docker/*.Dockerfile), tagged cps-<process>:$(IMAGE_TAG), where a Docker engine answers.
+# IMAGE_REGISTRY (e.g. registry.example.com/cps/, with the slash) prefixes the names, for a cluster's registry.
+IMAGE_TAG ?= local
+IMAGE_REGISTRY ?=
+images:
+	@bash scripts/build_images.sh --check
+	@$(MAKE) --no-print-directory $(MODEL)
+	@IMAGE_REGISTRY='$(IMAGE_REGISTRY)' bash scripts/build_images.sh $(IMAGE_TAG)
+
+# tests/fixtures/helm/*.yaml: deploy/helm/*-values.yaml rendered with Rasa's charts (CHARTS=<checkout of
+# RasaHQ/helm-charts>; helm.rasa.com is not reachable from here), in a venv of requirements/helm-render.txt.
+helm-fixtures:
+	@test -n "$(CHARTS)" || { echo "usage: make helm-fixtures CHARTS=<checkout of RasaHQ/helm-charts>" >&2; exit 2; }
+	@test -x .venvs-cache/helm-render/bin/python || { python3 -m venv .venvs-cache/helm-render && \
+		.venvs-cache/helm-render/bin/pip install --quiet -r requirements/helm-render.txt; }
+	.venvs-cache/helm-render/bin/python scripts/render_helm.py '$(CHARTS)'
+
+# cps_api/openapi.yaml: the contract, written from the reference server's own document.
+openapi: venv
+	$(PY) -m cps_api.contract --write
 
 clean:
 	rm -rf models .rasa reports .state

@@ -12,7 +12,7 @@ from rasa_sdk import Tracker
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions.common import AccountAction, Events, cps_client, intent_of
-from actions.texts import labels
+from actions import values
 
 # The guide's general answer for each intent these actions serve.
 GENERAL_ANSWER = {
@@ -50,13 +50,12 @@ class GeneralAnswerFirst(AccountAction):
 def utter_incomplete_products(
     dispatcher: CollectingDispatcher, tracker: Tracker, products: List[Dict[str, Any]]
 ) -> None:
-    language = tracker.get_slot("language")
     for product in products:
         dispatcher.utter_message(
             response="utter_account_product_incomplete",
             product=product["name"],
             points=product["points"],
-            missing=labels(product["missing"], language),
+            missing=values.labels(product["missing"]),
         )
 
 
@@ -88,7 +87,9 @@ class ActionAnswerProductDetails(GeneralAnswerFirst):
         incomplete = [p for p in products if not p["complete"]]
         if not products:
             dispatcher.utter_message(response="utter_account_no_products")
-        elif incomplete:
+            return []
+        dispatcher.utter_message(response="utter_account_products_summary", count=len(products))
+        if incomplete:
             utter_incomplete_products(dispatcher, tracker, incomplete)
         else:
             dispatcher.utter_message(response="utter_account_products_complete")
@@ -121,13 +122,10 @@ async def utter_migration_state(dispatcher: CollectingDispatcher, token: str, mi
         dispatcher.utter_message(response="utter_migrate_products")
 
 
-def level_buttons(levels: List[Dict[str, Any]]) -> List[Dict[str, str]]:
-    """One button per level the account may choose: "Gold · 99 EUR"."""
+def level_buttons(levels: List[Dict[str, Any]]) -> List[Dict[str, Any]]:
+    """One button per level the account may choose, titled by the catalogue ("Arany · 99,00 EUR")."""
     return [
-        {
-            "title": f"{level['name']} · {level['price']['amount']} {level['price']['currency']}",
-            "payload": "/choose_tier" + json.dumps({"tier": level["code"]}),
-        }
+        values.level_button(level, "/choose_tier" + json.dumps({"tier": level["code"]}))
         for level in levels
         if level["eligible"]
     ]
@@ -158,7 +156,7 @@ async def utter_levels(dispatcher: CollectingDispatcher, token: str) -> Dict[str
         nearest = min(locked, key=lambda lv: lv["points_missing"])
         dispatcher.utter_message(
             response="utter_account_level_locked",
-            level=nearest["name"],
+            level=values.level(nearest["code"]),
             threshold=nearest["threshold"],
             missing=nearest["points_missing"],
         )
@@ -205,7 +203,7 @@ class ActionAnswerMembership(GeneralAnswerFirst):
 def utter_membership(dispatcher: CollectingDispatcher, tracker: Tracker, membership: Dict[str, Any]) -> None:
     dispatcher.utter_message(
         response="utter_account_membership",
-        level=membership["level_name"],
+        level=values.level(membership["level"]),
         number=membership["membership_number"],
     )
     invoice = membership.get("invoice")
@@ -213,8 +211,7 @@ def utter_membership(dispatcher: CollectingDispatcher, tracker: Tracker, members
         dispatcher.utter_message(
             response="utter_account_invoice",
             invoice=invoice["number"],
-            amount=invoice["amount"],
-            currency=invoice["currency"],
-            payment_method=labels([invoice["payment_method"]], tracker.get_slot("language")),
-            due_date=invoice["due_date"],
+            amount=values.money(invoice["amount"], invoice["currency"]),
+            payment_method=values.label(invoice["payment_method"]),
+            due_date=values.date(invoice["due_date"]),
         )

@@ -2,7 +2,9 @@
 
 Rasa's own `action_default_ask_affirmation` builds an English sentence in
 Python; this one asks "Did you mean …?" with the topic of the best intent,
-taken from the `utter_topic_<intent>` responses.
+the `utter_topic_<intent>` fragment, which the Rasa server writes in the
+conversation's language. It is declared with `send_domain: true` so that it
+knows which intents have a topic.
 """
 from __future__ import annotations
 
@@ -13,7 +15,7 @@ from rasa_sdk import Action, Tracker
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
-from actions.texts import text_for
+from actions.values import fragment
 
 
 class ActionDefaultAskAffirmation(Action):
@@ -26,9 +28,8 @@ class ActionDefaultAskAffirmation(Action):
         ranking = tracker.latest_message.get("intent_ranking") or []
         candidates = [r for r in ranking if r.get("name") != "nlu_fallback"]
         best = candidates[0]["name"] if candidates else None
-        language = tracker.get_slot("language")
-        topic = text_for(f"utter_topic_{best}", language) if best else None
-        if not topic:
+        topic = f"utter_topic_{best}"
+        if not best or topic not in (domain.get("responses") or {}):
             dispatcher.utter_message(response="utter_ask_rephrase")
             return []
         entities = {
@@ -37,5 +38,5 @@ class ActionDefaultAskAffirmation(Action):
             if e.get("extractor") != "RegexMessageHandler"
         }
         payload = f"/{best}{json.dumps(entities, ensure_ascii=False) if entities else ''}"
-        dispatcher.utter_message(response="utter_ask_affirmation", topic=topic, payload=payload)
+        dispatcher.utter_message(response="utter_ask_affirmation", topic=fragment(topic), payload=payload)
         return []

@@ -17,8 +17,8 @@ from actions.answers import level_buttons, utter_not_invited
 from actions.common import (
     CPSError, Events, cps_client, fetch_quietly, levels_or_report, report_api_failure, token_of,
 )
-from actions.cps_client import CPSConflict, CPSValidationError
-from actions.texts import labels
+from actions import values
+from actions.cps_client import CPSConflict, CPSUnavailable, CPSValidationError
 
 FORM_SLOTS = ("tier", "payment_method", "purchase_confirmed")
 PAYMENT_METHODS = ("card", "bank_transfer")
@@ -36,7 +36,7 @@ def utter_not_eligible(dispatcher: CollectingDispatcher, levels: Dict[str, Any],
     """Why a level is not open to the account yet: its threshold, the points, what is missing."""
     dispatcher.utter_message(
         response="utter_tier_not_eligible",
-        level=level["name"],
+        level=values.level(level["code"]),
         threshold=level["threshold"],
         points=levels["points"],
         missing=level["points_missing"],
@@ -108,14 +108,14 @@ class ActionAskPurchaseConfirmed(Action):
         levels = await levels_or_report(dispatcher, tracker)
         if levels is None:
             return STOP_FORM
-        level = find_level(levels, tracker.get_slot("tier")) or {}
-        price = level.get("price") or {}
+        level = find_level(levels, tracker.get_slot("tier"))
+        if level is None:  # a tier the API does not offer: ask for one again
+            return [SlotSet("tier", None)]
         dispatcher.utter_message(
             response="utter_ask_purchase_confirmed",
-            level=level.get("name", tracker.get_slot("tier")),
-            price=price.get("amount", ""),
-            currency=price.get("currency", ""),
-            payment_method=labels([tracker.get_slot("payment_method")], tracker.get_slot("language")),
+            level=values.level(level["code"]),
+            price=values.money(level["price"]["amount"], level["price"]["currency"]),
+            payment_method=values.label(tracker.get_slot("payment_method")),
         )
         return []
 
@@ -137,7 +137,7 @@ class ActionBuyMembership(Action):
             if membership["status"] == "active":
                 dispatcher.utter_message(
                     response="utter_already_member",
-                    level=membership["level_name"],
+                    level=values.level(membership["level"]),
                     number=membership["membership_number"],
                 )
             elif tracker.get_slot("purchase_confirmed") and tracker.get_slot("tier"):
@@ -146,6 +146,12 @@ class ActionBuyMembership(Action):
                 utter_not_invited(dispatcher, levels)
             else:
                 dispatcher.utter_message(response="utter_purchase_cancelled")
+        except CPSUnavailable as error:
+            # The API is down or slow: the level and payment method chosen so far stay, and asked again
+            # (a level or payment button, say) the form goes on from them once the API is back. The
+            # purchase itself is confirmed again: a retried button must not buy without asking.
+            report_api_failure(dispatcher, error)
+            return [SlotSet("purchase_confirmed", None)]
         except CPSError as error:
             report_api_failure(dispatcher, error)
         return reset
@@ -171,11 +177,11 @@ class ActionBuyMembership(Action):
             # Bought meanwhile (another tab, another conversation): say what the account now holds.
             membership = await cps_client().membership(token)
             dispatcher.utter_message(
-                response="utter_already_member", level=membership["level_name"], number=membership["membership_number"]
+                response="utter_already_member", level=values.level(membership["level"]), number=membership["membership_number"]
             )
             return
         dispatcher.utter_message(
-            response="utter_purchase_done", level=result["level_name"], number=result["membership_number"]
+            response="utter_purchase_done", level=values.level(result["level"]), number=result["membership_number"]
         )
         if result.get("previous_membership_number"):
             dispatcher.utter_message(
@@ -185,7 +191,6 @@ class ActionBuyMembership(Action):
         dispatcher.utter_message(
             response="utter_invoice_card" if method == "card" else "utter_invoice_bank_transfer",
             invoice=invoice["number"],
-            amount=invoice["amount"],
-            currency=invoice["currency"],
-            due_date=invoice["due_date"],
+            amount=values.money(invoice["amount"], invoice["currency"]),
+            due_date=values.date(invoice["due_date"]),
         )

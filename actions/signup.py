@@ -12,6 +12,7 @@ from rasa_sdk.events import FollowupAction
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions.answers import points_to_invitation, utter_incomplete_products
+from actions import values
 from actions.common import AccountAction, Events, cps_client
 
 
@@ -40,7 +41,7 @@ class ActionGuideSignup(AccountAction):
         if membership["status"] == "active":
             dispatcher.utter_message(
                 response="utter_signup_complete",
-                level=membership["level_name"],
+                level=values.level(membership["level"]),
                 number=membership["membership_number"],
             )
             return []

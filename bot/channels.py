@@ -27,7 +27,10 @@ visitor then gets `utter_service_unavailable` in their language. So does a
 turn the lock store (Redis, in the scaled set-up) cannot serve: Rasa lets the
 lock store's error out of the turn, and socket.io would answer nothing. Such
 a turn is refused before anything of it is stored, so the message sent again
-later is stored once.
+later is stored once. A turn the tracker store (PostgreSQL) could not read or
+save is not stored either (the save is one transaction); it too is answered
+with "please try again", and over REST instead of the answers it would have
+had: an answer the conversation does not remember would not be one.
 """
 from __future__ import annotations
 
@@ -41,6 +44,7 @@ from typing import Any, Awaitable, Callable, Collection, Dict, List, Optional, S
 
 from rasa.core.channels.channel import CollectingOutputChannel, InputChannel, OutputChannel, UserMessage
 from rasa.core.channels.socketio import SocketBlueprint, SocketIOOutput
+from rasa.core.tracker_store import FailSafeTrackerStore
 from rasa.shared.core.events import BotUttered, SlotSet, UserUttered
 from rasa.shared.core.trackers import DialogueStateTracker
 from sanic import Blueprint, Sanic, response
@@ -51,7 +55,7 @@ from socketio import AsyncServer
 from bot import conversation_ids
 from bot.language_model import LANGUAGES
 from bot.language_policy import LANGUAGE_SLOT, PAGE_LANGUAGE_SLOT, choose_language
-from bot.lock_store import UNAVAILABLE_ERRORS
+from bot import lock_store, tracker_store
 from bot.message_guard import guard
 from bot.rate_limit import Budget, RateLimiter, client_address
 from bot.token_cipher import SEALED_METADATA_KEY, TOKEN_METADATA_KEY, could_be_token, seal
@@ -170,6 +174,11 @@ class CountingOutput:
         self.sent += 1
         await self._inner.send_response(recipient_id, message)
 
+    def withdraw(self) -> None:
+        """Takes back what is not yet delivered: a REST turn's answers, collected until it ends."""
+        if isinstance(self._inner, CollectingOutputChannel):
+            self._inner.messages.clear()
+
 
 async def answer_silent_turn(message: UserMessage, output: CountingOutput) -> None:
     agent = _agent()
@@ -188,6 +197,9 @@ async def turn_language(message: UserMessage) -> Optional[str]:
     try:
         tracker = await agent.tracker_store.retrieve(message.sender_id)
         parsed = await agent.parse_message(message.text) if message.text else {}
+    except tracker_store.UNAVAILABLE_ERRORS as error:
+        logger.warning("The tracker store failed (%s); answering in the page's language.", type(error).__name__)
+        return _page_language(message.metadata)
     except Exception:
         logger.exception("Could not tell the language of a turn; using the page's.")
         return _page_language(message.metadata)
@@ -203,6 +215,25 @@ async def answer_unavailable(message: UserMessage, output: OutputChannel) -> Non
         await output.send_response(message.sender_id, rendered)
 
 
+def _reraise(error: Exception) -> None:
+    raise error
+
+
+def strict_tracker_store() -> None:
+    """Makes the agent's tracker store let database errors out of the turn.
+
+    Rasa wraps every tracker store in `FailSafeTrackerStore`, which on an error
+    reads an empty conversation and saves the turn into memory: with PostgreSQL
+    down, a visitor would be answered as a stranger (language, form and sign-in
+    forgotten) and the turn lost. Its error callback, a constructor argument the
+    agent does not pass, is set here to re-raise, so that `guarded` asks the
+    visitor to try again instead.
+    """
+    store = _agent().tracker_store
+    if isinstance(store, FailSafeTrackerStore) and store._on_tracker_store_error is None:
+        store._on_tracker_store_error = _reraise
+
+
 def guarded(on_new_message: OnNewMessage) -> OnNewMessage:
     """Rasa's message handler behind the guard, the metadata filter, the silent-turn and lock-store answers."""
 
@@ -216,14 +247,21 @@ def guarded(on_new_message: OnNewMessage) -> OnNewMessage:
         message.metadata = clean_metadata(message.metadata, message.sender_id, checked.notice)
         output = CountingOutput(message.output_channel)
         message.output_channel = output
+        strict_tracker_store()
         try:
             result = await on_new_message(message)
-        except UNAVAILABLE_ERRORS as error:
+        except lock_store.UNAVAILABLE_ERRORS as error:
             # Redis refused the ticket (nothing of the turn is stored) or failed at the release
             # (the turn is stored and answered): only an unanswered visitor is asked to resend.
             logger.error("The lock store failed (%s: %s).", type(error).__name__, error)
             if output.sent == 0:
                 await answer_unavailable(message, output)
+            return None
+        except tracker_store.UNAVAILABLE_ERRORS as error:
+            # Nothing of the turn is stored: whatever it answered is taken back where it still can be.
+            logger.error("The tracker store failed; the turn is not stored (%s).", type(error).__name__)
+            output.withdraw()
+            await answer_unavailable(message, output)
             return None
         if output.sent == 0:
             logger.warning("A turn produced no answer; sending %s.", SILENT_TURN_RESPONSE)

@@ -19,11 +19,16 @@
 from __future__ import annotations
 
 import itertools
-from typing import Any, Iterator, Optional, Text
+from typing import Any, Iterator, Optional, Text, Tuple, Type
 
 import sqlalchemy as sa
 from rasa.core.tracker_store import SQLTrackerStore, create_engine_kwargs
 from rasa.shared.core.trackers import DialogueStateTracker
+
+# What a turn meets when the database cannot be reached (down, restarting, the connection cut):
+# retrieve fails before anything happens, save in one transaction (all of the turn's events or none).
+UNAVAILABLE_ERRORS: Tuple[Type[Exception], ...] = (sa.exc.OperationalError, sa.exc.InterfaceError,
+                                                   sa.exc.DisconnectionError)
 
 # Set on the tracker objects this store returns or saves: events already in the database.
 _STORED = "_cps_events_in_store"

@@ -1,4 +1,10 @@
-"""The reference CPS API (FastAPI). Paths under /v1/, bearer tokens, problem+json errors."""
+"""The reference CPS API (FastAPI). Paths under /v1/, bearer tokens, problem+json errors.
+
+Every route declares its response model, its errors (as application/problem+json)
+and the bearer scheme, so FastAPI's own OpenAPI document is the whole contract:
+`make openapi` writes it to cps_api/openapi.yaml and tests/cps_api/test_contract.py
+checks that the two are equal.
+"""
 from __future__ import annotations
 
 import os
@@ -9,15 +15,42 @@ from typing import Any, Callable, Dict, Iterator, Optional
 from fastapi import Body, Depends, FastAPI, Header, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from sqlalchemy.orm import Session, sessionmaker
 
 from cps_api import rules
+from cps_api import schemas
 from cps_api.models import Account, IdempotentResult, Membership, Product, Ticket, make_sessionmaker
 from cps_api.schemas import MembershipOrder, ProductUpdate, TicketRequest
 from cps_api.seed import reset_account, seed
 
 PROBLEM_BASE = "https://cps-api.example/problems/"
 DEFAULT_DATABASE = "sqlite:///.cps_api.sqlite3"
+DESCRIPTION = """The CPS API as the assistant's actions use it (actions/cps_client.py).
+
+This document is generated from the reference server (`make openapi`). The
+reference server is demo software: its demo accounts (bearer tokens
+`demo-newcomer`, `demo-legacy`, `demo-unlinked`, `demo-incomplete`, `demo-pro`,
+`demo-corporate`, `demo-member`) exist on every start, and the values marked
+"Demo data of the reference server" (prices, invoice, membership and ticket
+numbering, due dates) are its own choices, not the real CPS API's.
+
+Errors are `application/problem+json` (RFC 9457). Writes that carry an
+`Idempotency-Key` answer the same the second time without acting again.
+`POST /v1/support/tickets` and `GET /v1/support/tickets/{ticket_id}` also
+work without a token (anonymous tickets)."""
+
+BEARER = HTTPBearer(auto_error=False, scheme_name="bearer",
+                    description="The signed-in visitor's CPS token: `Authorization: Bearer <token>`")
+
+
+def problem_responses(*statuses: int, **descriptions: str) -> Dict[int, Dict[str, Any]]:
+    """The `responses=` of a route: each status as an application/problem+json body (schemas.Problem)."""
+    defaults = {401: "Unknown or missing token", 404: "No such resource for this caller",
+                409: "The request clashes with the account's state", 422: "The request is not valid"}
+    content = {"application/problem+json": {"schema": schemas.Problem.schema()}}
+    return {status: {"description": descriptions.get(f"s{status}", defaults[status]), "content": content}
+            for status in statuses}
 
 
 class Problem(Exception):
@@ -28,11 +61,8 @@ class Problem(Exception):
 
 
 def problem_response(status: int, kind: str, title: str, detail: str = "") -> JSONResponse:
-    return JSONResponse(
-        {"type": PROBLEM_BASE + kind, "title": title, "status": status, "detail": detail},
-        status_code=status,
-        media_type="application/problem+json",
-    )
+    body = schemas.Problem(type=PROBLEM_BASE + kind, title=title, status=status, detail=detail)
+    return JSONResponse(body.dict(), status_code=status, media_type="application/problem+json")
 
 
 def create_app(database_url: Optional[str] = None) -> FastAPI:
@@ -42,7 +72,7 @@ def create_app(database_url: Optional[str] = None) -> FastAPI:
     with make_session() as session:
         seed(session)
 
-    app = FastAPI(title="CPS API (reference server)", version="1.0.0")
+    app = FastAPI(title="CPS API (reference server)", version="1.0.0", description=DESCRIPTION)
 
     @app.exception_handler(Problem)
     async def on_problem(request: Request, error: Problem) -> JSONResponse:
@@ -57,13 +87,13 @@ def create_app(database_url: Optional[str] = None) -> FastAPI:
         with make_session() as session:
             yield session
 
-    def bearer(authorization: Optional[str]) -> Optional[str]:
-        if not authorization:
+    def bearer(request: Request, credentials: Optional[HTTPAuthorizationCredentials]) -> Optional[str]:
+        """The token, None without an Authorization header; any other scheme is refused."""
+        if credentials is None:
+            if request.headers.get("authorization"):
+                raise Problem(401, "unauthorized", "Bearer token required")
             return None
-        scheme, _, token = authorization.partition(" ")
-        if scheme.lower() != "bearer" or not token:
-            raise Problem(401, "unauthorized", "Bearer token required")
-        return token.strip()
+        return credentials.credentials.strip() or None
 
     def account_for(session: Session, token: Optional[str]) -> Account:
         account = session.get(Account, token) if token else None
@@ -71,29 +101,31 @@ def create_app(database_url: Optional[str] = None) -> FastAPI:
             raise Problem(401, "unauthorized", "Unknown or missing token", "Sign in again to get a valid token.")
         return account
 
-    def signed_in(authorization: Optional[str] = Header(None), session: Session = Depends(db)) -> Account:
-        return account_for(session, bearer(authorization))
+    def signed_in(request: Request, credentials: Optional[HTTPAuthorizationCredentials] = Depends(BEARER),
+                  session: Session = Depends(db)) -> Account:
+        return account_for(session, bearer(request, credentials))
 
-    def optional_account(authorization: Optional[str] = Header(None), session: Session = Depends(db)) -> Optional[Account]:
-        token = bearer(authorization)
+    def optional_account(request: Request, credentials: Optional[HTTPAuthorizationCredentials] = Depends(BEARER),
+                         session: Session = Depends(db)) -> Optional[Account]:
+        token = bearer(request, credentials)
         return account_for(session, token) if token else None
 
     def allocated(account: Account) -> int:
         return sum(p.points for p in account.products if not p.in_old_account and p.complete)
 
     def replay_or_run(session: Session, key: Optional[str], scope: str, run: Callable[[], Dict[str, Any]],
-                      status: int) -> JSONResponse:
-        """A keyed write answers the same the second time, without acting again."""
+                      status: int) -> Dict[str, Any]:
+        """A keyed write answers the same the second time, without acting again (its route's status both times)."""
         full_key = f"{scope}:{key}" if key else None
         if full_key:
             previous = session.get(IdempotentResult, full_key)
             if previous:
-                return JSONResponse(previous.body, status_code=previous.status)
+                return previous.body
         body = run()
         if full_key:
             session.add(IdempotentResult(key=full_key, status=status, body=body))
         session.commit()
-        return JSONResponse(body, status_code=status)
+        return body
 
     def product_view(p: Product) -> Dict[str, Any]:
         return {
@@ -113,11 +145,11 @@ def create_app(database_url: Optional[str] = None) -> FastAPI:
                 "membership_number": m.membership_number,
                 "previous_membership_number": m.previous_membership_number, "invoice": m.invoice}
 
-    @app.get("/health", tags=["service"])
+    @app.get("/health", tags=["service"], response_model=schemas.Health)
     def health() -> Dict[str, str]:
         return {"status": "ok"}
 
-    @app.get("/v1/account", tags=["account"])
+    @app.get("/v1/account", tags=["account"], response_model=schemas.Account, responses=problem_responses(401))
     def get_account(account: Account = Depends(signed_in)) -> Dict[str, Any]:
         if not account.old_cps_email_linked:
             migration = "not_available"
@@ -127,11 +159,12 @@ def create_app(database_url: Optional[str] = None) -> FastAPI:
                 "language": account.language, "old_cps_email_linked": account.old_cps_email_linked,
                 "migration": migration}
 
-    @app.get("/v1/products", tags=["products"])
+    @app.get("/v1/products", tags=["products"], response_model=schemas.Products, responses=problem_responses(401))
     def get_products(account: Account = Depends(signed_in)) -> Dict[str, Any]:
         return {"products": [product_view(p) for p in account.products if not p.in_old_account]}
 
-    @app.patch("/v1/products/{product_id}", tags=["products"])
+    @app.patch("/v1/products/{product_id}", tags=["products"], response_model=schemas.Product,
+               responses=problem_responses(401, 404, 422, s404="No such product in this account"))
     def update_product(product_id: int, update: ProductUpdate, account: Account = Depends(signed_in),
                        session: Session = Depends(db)) -> Dict[str, Any]:
         product = session.get(Product, product_id)
@@ -142,9 +175,10 @@ def create_app(database_url: Optional[str] = None) -> FastAPI:
         session.commit()
         return product_view(product)
 
-    @app.post("/v1/migrations", tags=["products"])
+    @app.post("/v1/migrations", tags=["products"], response_model=schemas.Migration,
+              responses=problem_responses(401, 409, 422, s409="No old CPS account is linked"))
     def migrate(account: Account = Depends(signed_in), session: Session = Depends(db),
-                idempotency_key: Optional[str] = Header(None)) -> JSONResponse:
+                idempotency_key: Optional[str] = Header(None)) -> Dict[str, Any]:
         if not account.old_cps_email_linked:
             raise Problem(409, "no-linked-account", "No old CPS account is linked",
                           "The old CPS e-mail was not given when the business account was registered.")
@@ -164,10 +198,10 @@ def create_app(database_url: Optional[str] = None) -> FastAPI:
         if account.migrated and not old:  # already done, under another key: nothing to add
             body = {"status": "migrated", "products_migrated": 0, "points_migrated": 0,
                     "points_total": allocated(account)}
-            return JSONResponse(body, status_code=200)
+            return body
         return replay_or_run(session, idempotency_key, scope, run, 200)
 
-    @app.get("/v1/points", tags=["points"])
+    @app.get("/v1/points", tags=["points"], response_model=schemas.Points, responses=problem_responses(401))
     def get_points(account: Account = Depends(signed_in)) -> Dict[str, Any]:
         registered = [p for p in account.products if not p.in_old_account]
         pending = [p for p in registered if not p.complete]
@@ -177,17 +211,21 @@ def create_app(database_url: Optional[str] = None) -> FastAPI:
                 "pending_products": [{"id": p.id, "name": p.name, "points": p.points, "missing": p.missing}
                                      for p in pending]}
 
-    @app.get("/v1/membership/levels", tags=["membership"])
+    @app.get("/v1/membership/levels", tags=["membership"], response_model=schemas.Levels,
+             responses=problem_responses(401))
     def get_levels(account: Account = Depends(signed_in)) -> Dict[str, Any]:
         return rules.levels_for(allocated(account))
 
-    @app.get("/v1/membership", tags=["membership"])
+    @app.get("/v1/membership", tags=["membership"], response_model=schemas.MembershipState,
+             responses=problem_responses(401))
     def get_membership(account: Account = Depends(signed_in)) -> Dict[str, Any]:
         return membership_view(account.membership)
 
-    @app.post("/v1/membership", tags=["membership"], status_code=201)
+    @app.post("/v1/membership", tags=["membership"], status_code=201, response_model=schemas.MembershipPurchase,
+              responses=problem_responses(401, 409, 422, s409="The account is already a CPS member",
+                                          s422="The request is not valid, or the level is not open to the account"))
     def buy_membership(order: MembershipOrder, account: Account = Depends(signed_in),
-                       session: Session = Depends(db), idempotency_key: Optional[str] = Header(None)) -> JSONResponse:
+                       session: Session = Depends(db), idempotency_key: Optional[str] = Header(None)) -> Dict[str, Any]:
         scope = f"membership:{account.token}"
         if idempotency_key and session.get(IdempotentResult, f"{scope}:{idempotency_key}"):
             return replay_or_run(session, idempotency_key, scope, dict, 201)
@@ -216,9 +254,10 @@ def create_app(database_url: Optional[str] = None) -> FastAPI:
 
         return replay_or_run(session, idempotency_key, scope, run, 201)
 
-    @app.post("/v1/support/tickets", tags=["support"], status_code=201)
+    @app.post("/v1/support/tickets", tags=["support"], status_code=201, response_model=schemas.TicketCreated,
+              responses=problem_responses(401, 422))
     def open_ticket(request: TicketRequest, account: Optional[Account] = Depends(optional_account),
-                    session: Session = Depends(db), idempotency_key: Optional[str] = Header(None)) -> JSONResponse:
+                    session: Session = Depends(db), idempotency_key: Optional[str] = Header(None)) -> Dict[str, Any]:
         def run() -> Dict[str, Any]:
             ticket = Ticket(id=f"T-{secrets.token_hex(4).upper()}", account_token=account.token if account else None,
                             contact_email=request.contact_email, language=request.language, summary=request.summary,
@@ -230,7 +269,8 @@ def create_app(database_url: Optional[str] = None) -> FastAPI:
 
         return replay_or_run(session, idempotency_key, f"ticket:{account.token if account else '-'}", run, 201)
 
-    @app.get("/v1/support/tickets/{ticket_id}", tags=["support"])
+    @app.get("/v1/support/tickets/{ticket_id}", tags=["support"], response_model=schemas.Ticket,
+             responses=problem_responses(401, 404, 422, s404="No such ticket for this caller"))
     def get_ticket(ticket_id: str, account: Optional[Account] = Depends(optional_account),
                    session: Session = Depends(db)) -> Dict[str, Any]:
         ticket = session.get(Ticket, ticket_id)
@@ -254,35 +294,4 @@ def create_app(database_url: Optional[str] = None) -> FastAPI:
             reset_account(session, account)
             return {"status": "reset"}
 
-    app.openapi = lambda: documented_openapi(app)
     return app
-
-
-def documented_openapi(app: FastAPI) -> Dict[str, Any]:
-    """FastAPI's document plus what it cannot infer: bearer auth and problem+json errors."""
-    if app.openapi_schema:
-        return app.openapi_schema
-    from fastapi.openapi.utils import get_openapi
-
-    doc = get_openapi(title=app.title, version=app.version, routes=app.routes)
-    components = doc.setdefault("components", {})
-    components.setdefault("securitySchemes", {})["bearer"] = {"type": "http", "scheme": "bearer"}
-    components.setdefault("schemas", {})["Problem"] = {
-        "type": "object",
-        "properties": {k: {"type": t} for k, t in
-                       (("type", "string"), ("title", "string"), ("status", "integer"), ("detail", "string"))},
-    }
-    problem = {"content": {"application/problem+json": {"schema": {"$ref": "#/components/schemas/Problem"}}}}
-    for path, operations in doc["paths"].items():
-        if not path.startswith("/v1/"):
-            continue
-        for operation in operations.values():
-            operation["security"] = [{"bearer": []}]
-            responses = operation.setdefault("responses", {})
-            responses["401"] = {"description": "Unknown or missing token", **problem}
-            if "422" in responses:
-                responses["422"] = {"description": "Invalid request or not eligible", **problem}
-    doc["paths"]["/v1/migrations"]["post"]["responses"]["409"] = {"description": "No old CPS account linked", **problem}
-    doc["paths"]["/v1/membership"]["post"]["responses"]["409"] = {"description": "Already a member", **problem}
-    app.openapi_schema = doc
-    return doc

@@ -7,7 +7,7 @@ the language of its first turn in the date range. State (language, active
 form) is followed from the conversation's first event, so a conversation
 that began before the range is still read right.
 
-What counts as what, read from domain.yml, config.yml and data/rules/:
+What counts as what, read from domain/, config.yml and data/rules/:
 - a *fallback* turn: the NLU fell back (`nlu_fallback`, below 0.5; the
   two-stage fallback then asks "did you mean …?" or to rephrase) or the
   dialogue did (`action_default_fallback`); its message is *unanswered*;
@@ -35,7 +35,7 @@ from bot.token_cipher import SEALED_METADATA_KEY
 from insights.guarded import shown_text
 from insights.source import Row
 
-DEFAULT_LANGUAGE = "en"  # the slot's initial value in domain.yml
+DEFAULT_LANGUAGE = "en"  # the slot's initial value in domain/domain.yml
 FALLBACK_INTENT = "nlu_fallback"
 CORE_FALLBACK_ACTION = "action_default_fallback"
 DID_YOU_MEAN = "utter_ask_affirmation"

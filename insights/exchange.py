@@ -140,7 +140,7 @@ def _write_atomically(path: Path, text: str) -> None:
 
 
 def import_annotations(path: Path, data_dir: Path = ROOT / "data" / "nlu", held_out_dir: Path = ROOT / "tests" / "nlu",
-                       domain: Path = ROOT / "domain.yml") -> ImportResult:
+                       domain: Path = ROOT / "domain" / "domain.yml") -> ImportResult:
     """Adds the annotated lines of `path` to `data_dir`; returns what was added and what refused, with why."""
     from rasa.shared.nlu.training_data.loading import load_data
 

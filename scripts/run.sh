@@ -3,12 +3,16 @@
 # stops all of them on Ctrl-C or SIGTERM. The tests start the stack through
 # this same script, on free ports and in a temporary state directory.
 #
-# One instance of each (the default): the four processes run under supervisord
-# (scripts/supervisord.conf.template, rendered into STATE_DIR/supervisord.conf):
-# one that dies is restarted (with backoff when it keeps dying at once) and its
-# exit status logged in STATE_DIR/logs/supervisord.log, while the others keep
+# Every process runs under supervisord (scripts/supervisord.conf.template, rendered
+# into STATE_DIR/supervisord.conf), in the single-instance and the scaled set-up
+# alike: one that dies is restarted (with backoff when it keeps dying at once) and
+# its exit status logged in STATE_DIR/logs/supervisord.log, while the others keep
 # serving. `.venv/bin/supervisorctl -c STATE_DIR/supervisord.conf status` shows them.
-# The scaled set-up still stops everything when one process exits.
+# They start and stop in groups, in this order (stopping in the reverse one): the
+# stores and the CPS API, the action servers, the Rasa servers, the page. So on
+# SIGTERM the page stops taking visitors first, Rasa finishes the turns in flight
+# (Sanic drains them; supervisord's stopwaitsecs bounds it) while the actions and
+# the stores they need still run, and the stores stop last.
 #
 #   RASA_PORT=5005 ACTIONS_PORT=5055 CPS_API_PORT=8000 WEB_PORT=8080
 #   HOST=127.0.0.1 STATE_DIR=.state MODEL=models/cps-assistant.tar.gz
@@ -83,37 +87,28 @@ export RASA_TELEMETRY_ENABLED=false TF_CPP_MIN_LOG_LEVEL=2 SQLALCHEMY_SILENCE_UB
 
 RASA_INSTANCES=${RASA_INSTANCES:-1}
 ACTION_SERVERS=${ACTION_SERVERS:-1}
-SUPERVISED=1; (( RASA_INSTANCES > 1 || ACTION_SERVERS > 1 )) && SUPERVISED=0
 SUPERVISOR_CONF="$STATE_DIR/supervisord.conf"
 
-PIDS=()
+SUPERVISORD_PID=""
 stop_all() {
   trap - INT TERM EXIT
-  # supervisord stops its processes in parallel, each within its stopwaitsecs (10 s)
-  local tenths=50; (( SUPERVISED )) && tenths=250
-  for pid in "${PIDS[@]}"; do kill -TERM -- "-$pid" 2>/dev/null || true; done
-  for pid in "${PIDS[@]}"; do
-    for _ in $(seq "$tenths"); do kill -0 -- "-$pid" 2>/dev/null || break; sleep 0.1; done
-    kill -KILL -- "-$pid" 2>/dev/null || true
-  done
+  # supervisord stops the groups one after another, each process within its stopwaitsecs;
+  # whatever is left after a minute is killed with its process group.
+  if [[ -n "$SUPERVISORD_PID" ]]; then
+    kill -TERM -- "-$SUPERVISORD_PID" 2>/dev/null || true
+    for _ in $(seq 600); do kill -0 -- "-$SUPERVISORD_PID" 2>/dev/null || break; sleep 0.1; done
+    kill -KILL -- "-$SUPERVISORD_PID" 2>/dev/null || true
+  fi
   echo "==> stopped"
 }
 trap stop_all EXIT
 trap 'exit 130' INT
 trap 'exit 143' TERM
 
-# start NAME LOGFILE COMMAND...: each process in its own process group, so
-# that stopping it stops whatever it spawned too.
-start() {
-  local name=$1 log=$2; shift 2
-  setsid "$@" >"$log" 2>&1 &
-  PIDS+=($!)
-}
-
 # The secrets a process may be given (run below names the ones each one gets).
 SECRETS=(RASA_AUTH_TOKEN CONVERSATION_KEY ACTION_SERVER_TOKEN CPS_TOKEN_PRIVATE_KEY CPS_TOKEN_PUBLIC_KEY
          REST_WEBHOOK_TOKEN INSIGHTS_TOKEN TRACKER_DB_PASSWORD REDIS_PASSWORD POSTGRES_PASSWORD)
-PROGRAMS=()  # supervised: "name<TAB>log<TAB>command" for supervisord.conf
+PROGRAMS=()  # "group<TAB>name<TAB>log<TAB>stop signal<TAB>command", one per program of supervisord.conf
 
 # quote ARG...: one command line as supervisord reads it (shlex, with % doubled).
 quote() {
@@ -124,51 +119,34 @@ quote() {
   local line="${out[*]}"; printf '%s' "${line//%/%%}"
 }
 
-# run NAME LOG "SECRET ..." COMMAND...: one process of the stack, in the environment
-# of this script plus the secrets named (and no other secret). Supervised: a program
-# of supervisord; else started at once in a process group of its own.
+# run GROUP NAME LOG "SECRET ..." COMMAND...: one program of supervisord, in the
+# environment of this script plus the secrets named (and no other secret).
+# STOP_SIGNAL=INT run ...: stopped with another signal than TERM.
 run() {
-  local name=$1 log=$2 given=" $3 " v; shift 3
-  if (( SUPERVISED )); then
-    local drop=()
-    for v in "${SECRETS[@]}"; do [[ "$given" == *" $v "* ]] || drop+=(-u "$v"); done
-    : >"$log"
-    PROGRAMS+=("$name"$'\t'"$log"$'\t'"$(quote env "${drop[@]}" "$@")")
-  else
-    ( for v in $given; do export "$v"; done; exec setsid "$@" ) >"$log" 2>&1 &
-    PIDS+=($!)
-  fi
+  local group=$1 name=$2 log=$3 given=" $4 " v drop=(); shift 4
+  for v in "${SECRETS[@]}"; do [[ "$given" == *" $v "* ]] || drop+=(-u "$v"); done
+  : >"$log"
+  PROGRAMS+=("$group"$'\t'"$name"$'\t'"$log"$'\t'"${STOP_SIGNAL:-TERM}"$'\t'"$(quote env "${drop[@]}" "$@")")
 }
 
-# Renders the template and starts supervisord, which gets every secret some program needs
-# (each program's command drops the others).
+# Renders the template (scripts/render_supervisord.py) and starts supervisord, which gets every
+# secret some program needs (each program's command drops the others). Groups start in this order:
+PROGRAM_GROUPS=(stores actions rasa web)  # (not GROUPS: bash keeps that name for the user's group ids)
 start_supervisord() {
-  printf '%s\n' "${PROGRAMS[@]}" | "$PY" -c '
-import string, sys
-template, out, root, state_dir, logs = sys.argv[1:]
-head, block = open(template).read().split(";;; program:", 1)
-block = block.split("\n", 1)[1]
-programs = [line.rstrip("\n").split("\t") for line in sys.stdin if line.strip()]
-common = {"root": root, "state_dir": state_dir, "logs": logs}
-text = string.Template(head).substitute(common, programs=",".join(p[0] for p in programs))
-for name, log, command in programs:
-    text += string.Template(block).substitute(common, name=name, log=log, command=command) + "\n"
-open(out, "w").write(text)
-' "$ROOT/scripts/supervisord.conf.template" "$SUPERVISOR_CONF" "$ROOT" "$STATE_DIR" "$LOGS"
+  printf '%s\n' "${PROGRAMS[@]}" | "$PY" "$ROOT/scripts/render_supervisord.py" \
+    "$ROOT/scripts/supervisord.conf.template" "$SUPERVISOR_CONF" "$ROOT" "$STATE_DIR" "$LOGS" "${PROGRAM_GROUPS[@]}"
   : >"$LOGS/supervisord.log"
   ( for v in "${SECRETS[@]}"; do export "$v"; done
     exec setsid "$ROOT/.venv/bin/supervisord" -c "$SUPERVISOR_CONF" ) >"$LOGS/supervisord.out" 2>&1 &
-  PIDS+=($!)
+  SUPERVISORD_PID=$!
 }
 
 wait_http() {  # wait_http NAME URL SECONDS
   local name=$1 url=$2 limit=$3 t0=$SECONDS
   until "$PY" -c "import sys,urllib.request; urllib.request.urlopen(sys.argv[1], timeout=2)" "$url" >/dev/null 2>&1; do
-    for pid in "${PIDS[@]}"; do
-      kill -0 "$pid" 2>/dev/null || { echo "error: a process died while starting $name; see $LOGS/" >&2; exit 1; }
-    done
-    # Supervised: a process that exits before everything is up (its port taken, say) stops the start.
-    if (( SUPERVISED )) && grep -E '(exited|gave up): ' "$LOGS/supervisord.log" >&2; then
+    kill -0 "$SUPERVISORD_PID" 2>/dev/null || { echo "error: supervisord died while starting $name; see $LOGS/" >&2; exit 1; }
+    # A process that exits before everything is up (its port taken, say) stops the start.
+    if grep -E '(exited|gave up): ' "$LOGS/supervisord.log" >&2; then
       echo "error: a process died while the stack was starting (waiting for $name); see $LOGS/" >&2; exit 1
     fi
     (( SECONDS - t0 < limit )) || { echo "error: $name not up after ${limit}s; see $LOGS/" >&2; exit 1; }
@@ -181,7 +159,7 @@ wait_http() {  # wait_http NAME URL SECONDS
 REFERENCE_API="http://$HOST:$CPS_API_PORT"
 export CPS_API_URL="${CPS_API_URL:-$REFERENCE_API}"
 if [[ "${START_CPS_API:-1}" == 1 && -d cps_api ]]; then
-  run cps-api "$LOGS/cps_api.log" "" env CPS_API_HOST="$HOST" CPS_API_PORT="$CPS_API_PORT" \
+  run stores cps-api "$LOGS/cps_api.log" "" env CPS_API_HOST="$HOST" CPS_API_PORT="$CPS_API_PORT" \
     CPS_API_DATABASE_URL="${CPS_API_DATABASE_URL:-sqlite:///$STATE_DIR/cps_api.sqlite3}" "$PY" -m cps_api
 fi
 
@@ -200,13 +178,13 @@ fi
 
 if [[ "${START_ACTIONS:-1}" == 1 ]]; then
   for port in "${action_ports[@]}"; do
-    run "actions-$port" "$LOGS/actions-$port.log" "CPS_TOKEN_PRIVATE_KEY ACTION_SERVER_TOKEN" \
+    run actions "actions-$port" "$LOGS/actions-$port.log" "CPS_TOKEN_PRIVATE_KEY ACTION_SERVER_TOKEN" \
       env SANIC_HOST="$HOST" "$PY" -m actions.server --port "$port"
   done
 fi
 
 for port in "${rasa_ports[@]}"; do
-  run "rasa-$port" "$LOGS/rasa-$port.log" \
+  run rasa "rasa-$port" "$LOGS/rasa-$port.log" \
     "RASA_AUTH_TOKEN CONVERSATION_KEY ACTION_SERVER_TOKEN CPS_TOKEN_PUBLIC_KEY TRACKER_DB_PASSWORD REDIS_PASSWORD" \
     "$PY" -m bot.server \
     run --enable-api --model "$MODEL" --interface "$HOST" --port "$port" \
@@ -215,11 +193,11 @@ done
 
 # The one public entry point: the page, /socket.io and (with REST_WEBHOOK_TOKEN) the REST webhook.
 if [[ -d web ]]; then
-  run web "$LOGS/web.log" "REST_WEBHOOK_TOKEN INSIGHTS_TOKEN${INSIGHTS_TOKEN:+ TRACKER_DB_PASSWORD}" \
+  run web web "$LOGS/web.log" "REST_WEBHOOK_TOKEN INSIGHTS_TOKEN${INSIGHTS_TOKEN:+ TRACKER_DB_PASSWORD}" \
     "$PY" -m web --host "$HOST" --port "$WEB_PORT" --rasa-url "http://$HOST:$RASA_PORT"
 fi
 
-(( SUPERVISED )) && start_supervisord
+start_supervisord
 
 [[ "${START_CPS_API:-1}" == 1 && -d cps_api ]] && wait_http "CPS API" "$REFERENCE_API/health" 60
 if [[ "${START_ACTIONS:-1}" == 1 ]]; then
@@ -239,13 +217,7 @@ EOF
 [[ "$CPS_API_URL" != "$REFERENCE_API" ]] && echo "    actions call    $CPS_API_URL"
 echo "    logs            $LOGS/"
 
-if (( SUPERVISED )); then
-  echo "    supervisor      .venv/bin/supervisorctl -c $SUPERVISOR_CONF status   (restarts: $LOGS/supervisord.log)"
-  wait "${PIDS[@]}" || true  # supervisord: it returns only if it stopped by itself
-  echo "error: supervisord exited; see $LOGS/supervisord.log" >&2
-  exit 1
-fi
-# Scaled: stop everything as soon as any one process exits.
-wait -n "${PIDS[@]}" || true
-echo "error: a process exited; see $LOGS/" >&2
+echo "    supervisor      .venv/bin/supervisorctl -c $SUPERVISOR_CONF status   (restarts: $LOGS/supervisord.log)"
+wait "$SUPERVISORD_PID" || true  # it returns only if supervisord stopped by itself
+echo "error: supervisord exited; see $LOGS/supervisord.log" >&2
 exit 1

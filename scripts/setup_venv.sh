@@ -1,13 +1,16 @@
 #!/usr/bin/env bash
 # Builds .venv from the pinned requirements with a Python 3.10 interpreter found on
 # this machine. Rasa 3.6 supports Python 3.8-3.10 only; the machines default to 3.11.
-# Re-running is cheap: the venv is rebuilt only when requirements.txt changed.
+# .venv is the dev venv: every process's set and the test and bench tools, as
+# requirements/dev.txt pins them (the images install requirements/<process>.txt).
+# Re-running is cheap: the venv is rebuilt only when requirements/dev.txt changed.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 VENV=.venv
 STAMP="$VENV/.requirements.sha256"
-want=$(sha256sum requirements.txt | cut -d' ' -f1)
+REQUIREMENTS=requirements/dev.txt
+want=$(sha256sum "$REQUIREMENTS" | cut -d' ' -f1)
 
 if [[ -x "$VENV/bin/python" && -f "$STAMP" && "$(cat "$STAMP")" == "$want" ]]; then
   exit 0
@@ -44,6 +47,6 @@ echo "==> building $VENV with $PY ($("$PY" --version))"
 rm -rf "$VENV"
 "$PY" -m venv "$VENV"
 "$VENV/bin/python" -m pip install --quiet --disable-pip-version-check --upgrade "pip==24.0"
-"$VENV/bin/python" -m pip install --quiet --disable-pip-version-check --progress-bar off -r requirements.txt
+"$VENV/bin/python" -m pip install --quiet --disable-pip-version-check --progress-bar off -r "$REQUIREMENTS"
 echo "$want" > "$STAMP"
 echo "==> $VENV ready"

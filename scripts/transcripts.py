@@ -4,6 +4,11 @@ Starts the real stack on free ports, walks every flow of the assistant with the
 demo accounts in all six languages (the phrases the conversation tests use) and
 writes what was said to reports/transcripts/<language>.md. Reviewers read these
 instead of the YAML; the tests assert on the same flows.
+
+Each file starts with the texts that depend on a count or a date, rendered by the
+generator the Rasa server uses (bot/nlg.py) for 0, 1, 2, 5, 22, 101 and 2,501
+and an invoice due on 20 January 2026: the demo accounts cannot reach every
+count. `--counts-only` writes just that part, without starting the stack.
 """
 from __future__ import annotations
 
@@ -21,6 +26,17 @@ from tests.test_bad_input import GREETING  # noqa: E402
 from tests.test_faults import LOGIN_QUESTION  # noqa: E402
 
 OUT = ROOT / "reports" / "transcripts"
+COUNTS = (0, 1, 2, 5, 22, 101, 2501)
+# The responses whose words depend on a number, with the values an action would pass; {n} is the count.
+COUNTED = (
+    ("utter_account_not_invited", {"points": "n", "missing": "n"}),
+    ("utter_account_points", {"allocated": "n"}),
+    ("utter_account_points_pending", {"pending": "n"}),
+    ("utter_account_products_summary", {"count": "n"}),
+    ("utter_migration_done", {"products": "n", "points": "n", "total": "n"}),
+    ("utter_tier_not_eligible", {"level": "gold", "threshold": "n", "points": "n", "missing": "n"}),
+    ("utter_account_level_locked", {"level": "corporate", "threshold": "n", "missing": "n"}),
+)
 
 # (title, demo token, turns); a turn is a text per language or a payload for all.
 Turn = Dict[str, str]
@@ -53,12 +69,42 @@ def converse(stack: Stack, language: str, token: str, turns: Sequence[Turn]) -> 
     return lines[:-1]
 
 
+def counts_and_dates(language: str) -> List[str]:
+    """The count- and date-dependent texts of one language, as the Rasa server renders them."""
+    from actions import values
+    from bot.nlg import render
+    from translations.catalogue import all_responses
+
+    responses = all_responses()
+    lines = ["## Counts and dates (rendered by bot/nlg.py)", ""]
+    for name, arguments in COUNTED:
+        lines.append(f"`{name}`")
+        lines.append("")
+        for n in COUNTS:
+            given = {k: n if v == "n" else values.level(v) for k, v in arguments.items()}
+            lines.append(f"- {n}: {render(responses, name, language, **given)['text']}")
+        lines.append("")
+    invoice = dict(invoice="INV-2026-00417", amount=values.money(99, "EUR"), due_date=values.date("2026-01-20"))
+    for name, extra in (("utter_invoice_card", {}), ("utter_invoice_bank_transfer", {}),
+                        ("utter_account_invoice", {"payment_method": values.label("card")})):
+        lines.append(f"- `{name}`: {render(responses, name, language, **invoice, **extra)['text']}")
+    lines.append(f"- `utter_account_product_incomplete`: " + render(
+        responses, "utter_account_product_incomplete", language, product="EOS R3", points=600,
+        missing=values.labels(["serial_number", "purchase_date"]))["text"])
+    return lines + [""]
+
+
 def main() -> None:
     OUT.mkdir(parents=True, exist_ok=True)
+    if "--counts-only" in sys.argv:
+        for language in CODES:
+            (OUT / f"{language}.md").write_text("\n".join([f"# Counts and dates ({language})", ""] + counts_and_dates(language)))
+        print(f"[transcripts] counts and dates written to {OUT}/<language>.md")
+        return
     stack = Stack(OUT / "state").start()
     try:
         for language in CODES:
-            document = [f"# Sample conversations ({language})", ""]
+            document = [f"# Sample conversations ({language})", ""] + counts_and_dates(language)
             for title, token, turns in FLOWS:
                 if token:
                     reset_demo_account(stack, token)

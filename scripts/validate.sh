@@ -5,7 +5,7 @@
 set -uo pipefail
 cd "$(dirname "$0")/.."
 out=$(RASA_TELEMETRY_ENABLED=false PYTHONPATH=. TF_CPP_MIN_LOG_LEVEL=2 PYTHONWARNINGS=ignore::DeprecationWarning \
-      .venv/bin/rasa data validate --max-history 5 2>&1)
+      .venv/bin/rasa data validate --domain domain --max-history 5 2>&1)
 status=$?
 .venv/bin/python scripts/check_validation.py <<<"$out"
 checked=$?

@@ -16,7 +16,7 @@ import yaml
 from rasa.shared.core.events import ActionExecuted, ActiveLoop, BotUttered, Event, SessionStarted, SlotSet, UserUttered
 
 ROOT = Path(__file__).resolve().parent.parent
-INTENTS = [i for i in yaml.safe_load((ROOT / "domain.yml").read_text(encoding="utf-8"))["intents"]]
+INTENTS = [i for i in yaml.safe_load((ROOT / "domain" / "domain.yml").read_text(encoding="utf-8"))["intents"]]
 MODEL = {"model_id": "0123456789abcdef0123456789abcdef", "assistant_id": "cps-signup-assistant"}
 
 SECRETS = {

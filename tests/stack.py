@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import os
+import re
 import signal
 import socket
 import subprocess
@@ -12,21 +13,32 @@ from pathlib import Path
 from typing import Any, Dict, List, Optional
 
 import requests
-import yaml
 
 from tests.fault_proxy import FaultProxy
+from translations.catalogue import all_responses
 
 ROOT = Path(__file__).resolve().parent.parent
 MODEL = ROOT / "models" / "cps-assistant.tar.gz"
-RESPONSES = yaml.safe_load((ROOT / "domain.yml").read_text("utf-8"))["responses"]
+RESPONSES = all_responses()
 # The answer of a turn in which a part failed: no test gets it unless it says it expects it.
 SOMETHING_WENT_WRONG = {v["text"] for v in RESPONSES["utter_service_unavailable"]}
 
 
 def response_texts(name: str, language: str) -> List[str]:
-    """The texts of one response in one language, as domain.yml has them (placeholders unfilled)."""
+    """The texts of one response in one language, as the catalogue (domain/responses/) has them (placeholders unfilled)."""
     return [v["text"] for v in RESPONSES[name]
             if any(c.get("name") == "language" and c.get("value") == language for c in v.get("condition") or [])]
+
+
+def plain_numbers(text: str) -> str:
+    """A reply with the thousands separators of every language taken out ("2 100", "2.100", "2,100" -> "2100"),
+    so that a test can look for the account's figures in any language."""
+    return re.sub(r"(?<=\d)[ \u00a0.,](?=\d{3}(?!\d))", "", text)
+
+
+def level_name(code: str, language: str) -> str:
+    """A membership level's name as the catalogue writes it in `language` (hu "Arany", lt "Aukso")."""
+    return response_texts(f"utter_label_level_{code}", language)[0]
 
 
 def free_port() -> int:
@@ -143,7 +155,8 @@ class Stack:
         if self.proxy:
             self.proxy.stop()
 
-    def say(self, sender: str, text: str, expect_failure: bool = False, **metadata: Any) -> List[Dict[str, Any]]:
+    def say(self, sender: str, text: str, expect_failure: bool = False, *, timeout: float = 60,
+            **metadata: Any) -> List[Dict[str, Any]]:
         """One REST turn; returns the bot's messages.
 
         A "sorry, something went wrong" answer fails the calling test, unless
@@ -152,7 +165,7 @@ class Stack:
         response = requests.post(
             f"{self.rasa_url}/webhooks/rest/webhook",
             json={"sender": sender, "message": text, "metadata": metadata},
-            timeout=60,
+            timeout=timeout,
         )
         response.raise_for_status()
         replies = response.json()

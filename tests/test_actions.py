@@ -17,14 +17,14 @@ from typing import Any, Dict, Iterator, List, Optional, Tuple
 import pytest
 import requests
 import uvicorn
-import yaml
 from rasa_sdk import Tracker
 from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from sqlalchemy.orm import sessionmaker
 
 from actions import answers, common, membership, migration, signup, support
-from actions.answers import ActionAnswerLevels, ActionAnswerMigration, ActionAnswerPoints
+from actions.answers import ActionAnswerLevels, ActionAnswerMigration, ActionAnswerPoints, ActionAnswerProductDetails
+from actions.fallback import ActionDefaultAskAffirmation
 from actions.cps_client import AsyncCPSClient, CPSClient
 from actions.membership import INTENT_CLAIMED, ActionAskTier, ActionBuyMembership, ValidateMembershipForm
 from actions.migration import ActionMigrateProducts, ValidateMigrationForm
@@ -36,8 +36,9 @@ from cps_api.app import create_app
 from cps_api.models import make_sessionmaker
 from cps_api.seed import demo_accounts, reset_account
 from tests.stack import ROOT, free_port
+from translations.catalogue import all_responses, core
 
-DOMAIN = yaml.safe_load((ROOT / "domain.yml").read_text("utf-8"))
+DOMAIN = {**core(), "responses": all_responses()}
 MODULES_USING_THE_CLIENT = (common, answers, membership, migration, signup, support)
 DEMO_TOKENS = [account.token for account in demo_accounts()]
 
@@ -195,12 +196,14 @@ def values(message: Dict[str, Any]) -> Dict[str, Any]:
     return {k: v for k, v in message.items() if k not in standard and not (k == "buttons" and not v)}
 
 
-def button(title: str, tier: str) -> Dict[str, str]:
-    return {"title": title, "payload": '/choose_tier{"tier": "%s"}' % tier}
+def button(tier: str, price: int) -> Dict[str, Any]:
+    """A level button as the action sends it: the title is a catalogue fragment the Rasa server renders."""
+    return {"title": {"response": "utter_label_level_button", "level": {"response": f"utter_label_level_{tier}"},
+                      "price": {"amount": price, "currency": "EUR"}},
+            "payload": '/choose_tier{"tier": "%s"}' % tier}
 
 
-PRO_BUTTONS = [button("Silver · 49 EUR", "silver"), button("Gold · 99 EUR", "gold"),
-               button("Platinum · 249 EUR", "platinum")]
+PRO_BUTTONS = [button("silver", 49), button("gold", 99), button("platinum", 249)]
 FORM_RESET = [SlotSet("tier", None), SlotSet("payment_method", None), SlotSet("purchase_confirmed", None)]
 GOLD_BY_TRANSFER = {"tier": "gold", "payment_method": "bank_transfer", "purchase_confirmed": True}
 
@@ -213,8 +216,28 @@ def test_points_of_an_account_with_an_incomplete_product():
                                "utter_account_product_incomplete"]
     assert values(messages[0]) == {"allocated": 420}
     assert values(messages[1]) == {"pending": 600}
-    assert values(messages[2]) == {"product": "EOS R3", "points": 600, "missing": "serial number, purchase date"}
+    assert values(messages[2]) == {"product": "EOS R3", "points": 600, "missing": [
+        {"response": "utter_label_serial_number"}, {"response": "utter_label_purchase_date"}]}
     assert events == []
+
+
+def test_product_details_count_the_products_then_name_what_is_missing():
+    messages, _ = run(ActionAnswerProductDetails(), tracker("demo-incomplete", intent="product_details_missing"))
+    assert names(messages) == ["utter_account_products_summary", "utter_account_product_incomplete"]
+    assert values(messages[0]) == {"count": 3}
+    messages, _ = run(ActionAnswerProductDetails(), tracker("demo-newcomer", intent="product_details_missing"))
+    assert names(messages) == ["utter_account_no_products"]
+
+
+def test_did_you_mean_names_the_topic_only_when_the_catalogue_has_one():
+    def asked(best: str) -> List[Dict[str, Any]]:
+        conversation = tracker(None)
+        conversation.latest_message["intent_ranking"] = [{"name": "nlu_fallback"}, {"name": best}]
+        return run(ActionDefaultAskAffirmation(), conversation)[0]
+    messages = asked("login")
+    assert names(messages) == ["utter_ask_affirmation"]
+    assert values(messages[0]) == {"topic": {"response": "utter_topic_login"}, "payload": "/login"}
+    assert names(asked("greet")) == ["utter_ask_rephrase"]
 
 
 def test_points_of_a_complete_account():
@@ -257,14 +280,14 @@ def test_levels_for_an_account_below_corporate():
     messages, _ = run(ActionAnswerLevels(), tracker("demo-pro", intent="list_tiers"))
     assert names(messages) == ["utter_account_levels", "utter_account_level_locked"]
     assert values(messages[0]) == {"points": 2100, "buttons": PRO_BUTTONS}
-    assert values(messages[1]) == {"level": "Corporate", "threshold": 2501, "missing": 401}
+    assert values(messages[1]) == {"level": {"response": "utter_label_level_corporate"}, "threshold": 2501, "missing": 401}
 
 
 def test_levels_for_a_corporate_account():
     messages, _ = run(ActionAnswerLevels(), tracker("demo-corporate", intent="list_tiers"))
     assert names(messages) == ["utter_account_levels", "utter_account_corporate_open"]
     assert values(messages[0]) == {"points": 2750,
-                                   "buttons": PRO_BUTTONS + [button("Corporate · 499 EUR", "corporate")]}
+                                   "buttons": PRO_BUTTONS + [button("corporate", 499)]}
 
 
 def test_corporate_question_gets_the_general_answer_before_the_accounts_levels():
@@ -295,7 +318,7 @@ def test_form_accepts_a_level_the_account_may_choose():
 def test_form_refuses_a_level_the_account_may_not_choose():
     messages, events = validate_tier("demo-pro", "corporate")
     assert names(messages) == ["utter_tier_not_eligible"]
-    assert values(messages[0]) == {"level": "Corporate", "threshold": 2501, "points": 2100, "missing": 401}
+    assert values(messages[0]) == {"level": {"response": "utter_label_level_corporate"}, "threshold": 2501, "points": 2100, "missing": 401}
     assert events == [SlotSet("tier", None)]
 
 
@@ -330,10 +353,10 @@ def test_buying_gold_by_bank_transfer(api):
     assert bought["status"] == "active" and bought["level"] == "gold"
     assert bought["invoice"]["payment_method"] == "bank_transfer"
     assert names(messages) == ["utter_purchase_done", "utter_invoice_bank_transfer"]
-    assert values(messages[0]) == {"level": "Gold", "number": bought["membership_number"]}
+    assert values(messages[0]) == {"level": {"response": "utter_label_level_gold"}, "number": bought["membership_number"]}
     invoice = bought["invoice"]
-    assert values(messages[1]) == {"invoice": invoice["number"], "amount": 99, "currency": "EUR",
-                                   "due_date": invoice["due_date"]}
+    assert values(messages[1]) == {"invoice": invoice["number"], "amount": {"amount": 99, "currency": "EUR"},
+                                   "due_date": {"date": invoice["due_date"]}}
     assert events == FORM_RESET
 
 
@@ -347,7 +370,7 @@ def test_buying_survives_a_lost_answer_and_buys_once(api):
     key = f"membership-{conversation.sender_id}-gold-bank_transfer"
     assert api.writes("/v1/membership") == [("POST", "/v1/membership", key)] * 2
     assert names(messages) == ["utter_purchase_done", "utter_invoice_bank_transfer"]
-    assert values(messages[0]) == {"level": "Gold", "number": bought["membership_number"]}
+    assert values(messages[0]) == {"level": {"response": "utter_label_level_gold"}, "number": bought["membership_number"]}
     assert values(messages[1])["invoice"] == bought["invoice"]["number"]
 
 
@@ -359,14 +382,14 @@ def test_buying_again_in_the_same_conversation_buys_once(api):
     messages, events = run(ActionBuyMembership(), conversation)
     assert api.get("/v1/membership", "demo-pro").json() == first
     assert names(messages) == ["utter_already_member"]
-    assert values(messages[0]) == {"level": "Gold", "number": first["membership_number"]}
+    assert values(messages[0]) == {"level": {"response": "utter_label_level_gold"}, "number": first["membership_number"]}
     assert events == FORM_RESET
 
 
 def test_a_member_buying_again_is_refused():
     messages, events = run(ActionBuyMembership(), tracker("demo-member", slots=GOLD_BY_TRANSFER))
     assert names(messages) == ["utter_already_member"]
-    assert values(messages[0]) == {"level": "Gold", "number": "CPS-GLD-204817"}
+    assert values(messages[0]) == {"level": {"response": "utter_label_level_gold"}, "number": "CPS-GLD-204817"}
     assert events == FORM_RESET
 
 
@@ -410,7 +433,7 @@ def test_order_for_a_level_the_api_refuses_buys_nothing(api):
     assert api.get("/v1/membership", "demo-pro").json()["status"] == "none"
     assert len(api.writes("/v1/membership")) == 1
     assert names(messages) == ["utter_tier_not_eligible"]
-    assert values(messages[0]) == {"level": "Corporate", "threshold": 2501, "points": 2100, "missing": 401}
+    assert values(messages[0]) == {"level": {"response": "utter_label_level_corporate"}, "threshold": 2501, "points": 2100, "missing": 401}
     assert events == FORM_RESET
 
 
@@ -573,10 +596,11 @@ def test_form_stops_when_the_api_is_down(monkeypatch):
     assert events == membership.STOP_FORM
 
 
-def test_buying_with_the_api_failing_buys_nothing(api):
+def test_buying_with_the_api_failing_buys_nothing_and_keeps_the_choices(api):
+    """The level and payment method stay for when the API is back; the purchase is confirmed again."""
     api.faults.answer = (500, b'{"title": "Internal Server Error", "status": 500}')
     messages, events = run(ActionBuyMembership(), tracker("demo-pro", slots=GOLD_BY_TRANSFER))
     assert names(messages) == ["utter_api_unavailable"]
-    assert events == FORM_RESET
+    assert events == [SlotSet("purchase_confirmed", None)]
     api.faults.reset()
     assert api.get("/v1/membership", "demo-pro").json()["status"] == "none"

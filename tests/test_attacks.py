@@ -19,7 +19,7 @@ import requests
 
 from tests.chat_client import ChatClient, conversation_key, flood_beside_a_calm_visitor
 from tests.languages import CODES
-from tests.stack import new_sender, reset_demo_account, response_texts
+from tests.stack import new_sender, plain_numbers, reset_demo_account, response_texts
 from tests.test_message_guard import SENSITIVE_FORMS
 
 RASA_API_PATHS = ["/conversations/anna/tracker", "/conversations/anna/tracker/events", "/conversations/anna/messages",
@@ -29,7 +29,7 @@ POINTS = {"cs": "kolik mám bodů?", "hu": "hány pontom van?", "da": "hvor mang
 
 
 def texts(replies) -> str:
-    return " ".join(r.get("text") or "" for r in replies)
+    return plain_numbers(" ".join(r.get("text") or "" for r in replies))
 
 
 # --- one public entry point ------------------------------------------------------------------

@@ -27,6 +27,7 @@ from typing import Any, Dict, Iterator, List, Optional, Tuple
 import pytest
 import yaml
 
+from tests.images import Dockerfile, pinned
 from tests.stack import ROOT
 
 COMPOSE_FILE = ROOT / "docker-compose.yml"
@@ -40,7 +41,7 @@ SERVICES: Dict[str, Dict[str, Any]] = COMPOSE["services"]
 NGINX_TEMPLATE = NGINX_TEMPLATE_FILE.read_text()
 RASA_VALUES = yaml.safe_load(RASA_VALUES_FILE.read_text())
 ACTION_VALUES = yaml.safe_load(ACTION_VALUES_FILE.read_text())
-REQUIREMENTS = dict(line.split("==") for line in (ROOT / "requirements.txt").read_text().split() if "==" in line)
+REQUIREMENTS = {**pinned("rasa"), **pinned("actions")}
 
 # Which process may hold which secret (SECURITY.md, "What a deployer must still set").
 SECRETS_BY_SERVICE = {
@@ -218,14 +219,80 @@ PAGE_PATHS = set(web_module().FILES)
 # --------------------------------------------------------------------------- compose
 
 
-def test_compose_images_match_the_pinned_versions():
-    assert SERVICES["rasa"]["image"] == f"rasa/rasa:{REQUIREMENTS['rasa']}-full", "rasa: use the pinned Rasa image"
-    assert SERVICES["actions"]["image"] == f"rasa/rasa-sdk:{REQUIREMENTS['rasa-sdk']}", \
-        "actions: use the pinned rasa-sdk image"
+PROJECT_SERVICES = {"rasa": "rasa", "actions": "actions", "cps-api": "cps_api", "web": "web"}  # service: process
+IMAGE_NAMES = {"rasa": "cps-rasa", "actions": "cps-actions", "cps_api": "cps-api", "web": "cps-web"}  # process: image
+
+
+def test_compose_builds_the_project_images():
+    for service, process in PROJECT_SERVICES.items():
+        build = SERVICES[service].get("build") or {}
+        assert build == {"context": ".", "dockerfile": f"docker/{process}.Dockerfile"}, \
+            f"{service}: build: {{context: ., dockerfile: docker/{process}.Dockerfile}} (the image of its process)"
+        assert SERVICES[service]["image"] == f"{IMAGE_NAMES[process]}:${{IMAGE_TAG:-local}}", \
+            f"{service}: image: {IMAGE_NAMES[process]}:${{IMAGE_TAG:-local}} (the name `make images` gives it)"
+        assert not any(v.startswith(".") for v in SERVICES[service].get("volumes") or []), \
+            f"{service}: its code is in its image; mount nothing of the checkout"
     assert SERVICES["rasa"]["deploy"]["replicas"] == 3, "rasa: three replicas"
     assert SERVICES["actions"]["deploy"]["replicas"] == 2, "actions: two replicas"
-    assert {"postgres", "redis", "rasa", "actions", "cps-api", "web", "nginx"} <= set(SERVICES), \
-        "docker-compose.yml: a service of the design is missing"
+    assert {"postgres", "redis", "rasa", "actions", "cps-api", "web", "nginx"} == set(SERVICES), \
+        "docker-compose.yml: the services of the design, and no other"
+
+
+def test_the_images_start_from_the_pinned_official_images():
+    assert Dockerfile("rasa").final_stage()[0] == ("FROM", f"rasa/rasa:{REQUIREMENTS['rasa']}"), \
+        "docker/rasa.Dockerfile: FROM the official rasa/rasa image of the pinned Rasa"
+    assert Dockerfile("actions").final_stage()[0] == ("FROM", f"rasa/rasa-sdk:{REQUIREMENTS['rasa-sdk']}"), \
+        "docker/actions.Dockerfile: FROM the official rasa/rasa-sdk image of the pinned rasa-sdk"
+    for process in ("cps_api", "web"):
+        assert Dockerfile(process).final_stage()[0] == ("FROM", "python:3.10-slim-bookworm"), \
+            f"docker/{process}.Dockerfile: the Python of the other images (3.10)"
+
+
+@pytest.mark.parametrize("process", list(IMAGE_NAMES))
+def test_each_dockerfile_installs_exactly_its_requirements(process):
+    instructions = Dockerfile(process).final_stage()
+    copies = [rest for kw, rest in instructions if kw == "COPY" and "requirements" in rest]
+    assert copies == [f"requirements/{process}.txt /tmp/requirements/{process}.txt"], \
+        f"docker/{process}.Dockerfile: COPY requirements/{process}.txt, and no other requirements file"
+    runs = " && ".join(rest for kw, rest in instructions if kw == "RUN")
+    installs = [" ".join(words.split()) for words in re.findall(r"pip install ([^&]*)", runs)]
+    assert installs == [f"--no-cache-dir --disable-pip-version-check -r /tmp/requirements/{process}.txt"], \
+        f"docker/{process}.Dockerfile: one `pip install -r /tmp/requirements/{process}.txt`, nothing else installed " \
+        f"by name: {installs}"
+    everything = " ".join(rest for _, rest in Dockerfile(process).instructions)
+    assert "requirements.txt" not in everything.replace(f"{process}.txt", "") and "dev.txt" not in everything
+
+
+@pytest.mark.parametrize("process", list(IMAGE_NAMES))
+def test_each_image_runs_as_a_non_root_user_with_a_health_check(process):
+    instructions = Dockerfile(process).final_stage()
+    users = [rest for kw, rest in instructions if kw == "USER"]
+    assert users and users[-1] not in ("root", "0"), f"docker/{process}.Dockerfile: end on a non-root USER"
+    last_user = max(i for i, (kw, _) in enumerate(instructions) if kw == "USER")
+    assert not any(kw in ("RUN", "COPY") for kw, _ in instructions[last_user:]), \
+        f"docker/{process}.Dockerfile: nothing runs or is copied after USER switches to the non-root user"
+    checks = [rest for kw, rest in instructions if kw == "HEALTHCHECK"]
+    expected = {"rasa": ":5005/'", "actions": ":5055/health'", "cps_api": ":8000/health'", "web": ":8080/'"}
+    assert len(checks) == 1 and f"http://127.0.0.1{expected[process]}" in checks[0], \
+        f"docker/{process}.Dockerfile: HEALTHCHECK on http://127.0.0.1{expected[process][:-1]}"
+
+
+def test_compose_starts_each_image_as_its_dockerfile_does():
+    for service, process in PROJECT_SERVICES.items():
+        entrypoint = Dockerfile(process).exec_form("ENTRYPOINT")
+        if "entrypoint" in SERVICES[service]:
+            assert SERVICES[service]["entrypoint"] == entrypoint, \
+                f"{service}: entrypoint differs from docker/{process}.Dockerfile's ENTRYPOINT {entrypoint}"
+
+
+def test_make_images_builds_every_dockerfile_and_says_when_no_engine_answers(tmp_path):
+    script = (ROOT / "scripts" / "build_images.sh").read_text()
+    listed = re.search(r"for process in ([a-z_ ]+); do", script).group(1).split()
+    assert sorted(listed) == sorted(p.name.split(".")[0] for p in (ROOT / "docker").glob("*.Dockerfile"))
+    result = subprocess.run(["make", "--no-print-directory", "images"], cwd=ROOT, capture_output=True, text=True,
+                            env={**os.environ, "DOCKER_HOST": f"unix://{tmp_path}/no-engine.sock"}, timeout=60)
+    assert result.returncode != 0, "make images must fail where no Docker engine answers"
+    assert "No image was built" in result.stderr or "no docker client" in result.stderr, result.stderr
 
 
 def test_compose_wires_ports_and_stores():
@@ -329,9 +396,6 @@ def test_everything_but_nginx_lives_on_the_internal_network():
             assert attached == {"edge", "internal"}, "nginx: on `edge` (its published port) and `internal` only"
         elif name == "actions":
             assert attached == {"internal", "egress"}, "actions: `internal`, plus `egress` to reach a real CPS API"
-        elif name == "cps-api-deps":
-            assert attached == {"egress"} and not any(SECRET_NAME.search(k) for k in service.get("environment", {})), \
-                "cps-api-deps: the package installer is on `egress` only and holds no secret"
         else:
             assert attached == {"internal"}, f"{name}: attach it to the `internal` network only"
     nginx_address = SERVICES["nginx"]["networks"]["internal"]["ipv4_address"]
@@ -756,8 +820,8 @@ def test_compose_config_refuses_to_start_without_each_secret(missing, tmp_path):
 
 
 def test_helm_values_for_rasas_charts():
-    assert RASA_VALUES["image"]["repository"] == "rasa/rasa"
-    assert RASA_VALUES["image"]["tag"] == f"{REQUIREMENTS['rasa']}-full"
+    assert RASA_VALUES["image"]["repository"].endswith("/cps-rasa"), \
+        "rasa-values.yaml: the project's Rasa image (make images: cps-rasa), not the stock rasa/rasa"
     assert RASA_VALUES["replicaCount"] == 3 and RASA_VALUES["applicationSettings"]["port"] == 5005
     endpoints = RASA_VALUES["applicationSettings"]["endpoints"]
     assert endpoints["trackerStore"]["dialect"] == "postgresql"
@@ -766,8 +830,8 @@ def test_helm_values_for_rasas_charts():
     lock_store = endpoints["lockStore"]
     assert lock_store.get("enabled") is True and lock_store.get("password") == "${REDIS_PASSWORD}", \
         "rasa-values.yaml: the lock store must use Redis with its password"
-    assert ACTION_VALUES["image"]["repository"] == "rasa/rasa-sdk"
-    assert ACTION_VALUES["image"]["tag"] == REQUIREMENTS["rasa-sdk"]
+    assert ACTION_VALUES["image"]["repository"].endswith("/cps-actions"), \
+        "actions-values.yaml: the project's action server image (make images: cps-actions), not the stock rasa/rasa-sdk"
     assert ACTION_VALUES["applicationSettings"]["port"] == 5055
     args = RASA_VALUES["args"]
     assert args[args.index("--port") + 1] == str(RASA_VALUES["applicationSettings"]["port"]) \

@@ -44,7 +44,7 @@ SINCE = NOW - 30 * 86400
 
 
 def seed(path: Path) -> str:
-    domain = Domain.load(str(ROOT / "domain.yml"))
+    domain = Domain.load(str(ROOT / "domain"))
     store = SQLTrackerStore(domain, dialect="sqlite", db=str(path))
     conversations = [c for language in LANGUAGES for c in scenarios(language, NOW - 2 * 86400)]
     conversations += [old_conversation(language, NOW - 60 * 86400) for language in LANGUAGES]

@@ -38,7 +38,7 @@ def _plain(text: str) -> str:
 
 
 def test_every_intent_has_enough_examples_in_every_language(training):
-    intents = set(yaml.safe_load((ROOT / "domain.yml").read_text())["intents"]) - GUARD_INTENTS
+    intents = set(yaml.safe_load((ROOT / "domain" / "domain.yml").read_text())["intents"]) - GUARD_INTENTS
     counts = Counter((m.get("intent"), example_language(m)) for m in training.intent_examples)
     short = {(i, lang): counts[(i, lang)] for i in intents for lang in CODES if counts[(i, lang)] < MIN_EXAMPLES}
     assert not short, f"fewer than {MIN_EXAMPLES} examples: {short}"

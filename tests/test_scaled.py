@@ -10,20 +10,18 @@ import contextlib
 import glob
 import os
 import re
-import signal
 import socket
 import subprocess
 import tempfile
 import time
-from pathlib import Path
 from typing import Callable, Iterator, List
 
 import pytest
-import redis
 import requests
 
 from tests.chat_client import ChatClient, conversation_key
 from tests.stack import Stack, new_sender, response_texts
+from tests.supervision import Held, Supervised, accepts_queries, answers_with_its_password, postgres_port, redis_port
 
 MESSAGES = ["Hello", "how do I log in?", "how many points do I have?", "which levels can I choose?",
             "how can I pay?", "thanks"]
@@ -118,27 +116,6 @@ def test_only_the_channels_pass_nginx_and_the_stores_need_their_passwords(scaled
     assert refused.returncode != 0 and "password" in refused.stderr, refused.stderr
 
 
-def redis_port(stack: Stack) -> int:
-    return int(re.search(r"Redis :(\d+)", (stack.state_dir / "run.out").read_text()).group(1))
-
-
-def redis_server_pid(port: int) -> int:
-    """The redis-server serving `port` (Redis titles its process `redis-server 127.0.0.1:<port>`)."""
-    for proc in Path("/proc").iterdir():
-        try:
-            title = (proc / "cmdline").read_bytes().replace(b"\0", b" ")
-        except OSError:
-            continue
-        if title.startswith(b"redis-server 127.0.0.1:%d" % port):
-            return int(proc.name)
-    raise AssertionError(f"no redis-server on port {port}")
-
-
-def parent_pid(pid: int) -> int:
-    status = Path(f"/proc/{pid}/status").read_text()
-    return int(re.search(r"^PPid:\s*(\d+)", status, re.M).group(1))
-
-
 def await_condition(condition: Callable[[], bool], what: str, seconds: float = 30) -> None:
     deadline = time.monotonic() + seconds
     while not condition():
@@ -154,30 +131,16 @@ def refuses_connections(port: int) -> bool:
     return False
 
 
-def answers_with_its_password(stack: Stack, port: int) -> bool:
-    try:
-        return redis.Redis(port=port, password=stack.secret("redis.password"), socket_timeout=2).ping()
-    except redis.exceptions.ConnectionError:
-        return False
-
-
 @contextlib.contextmanager
 def redis_down(stack: Stack) -> Iterator[int]:
-    """Redis killed, and kept down until the block ends; then the stack's keeper
-    (scripts/scaled.sh) starts it again exactly as at start-up. Yields the port."""
+    """Redis killed (SIGKILL) and kept down until the block ends; then supervisord starts it
+    again exactly as at start-up. Yields the port."""
     port = redis_port(stack)
-    server = redis_server_pid(port)
-    keeper = parent_pid(server)
-    assert b"redis-keeper" in Path(f"/proc/{keeper}/cmdline").read_bytes(), "Redis runs without its keeper"
-    os.kill(keeper, signal.SIGSTOP)  # the keeper would start it again at once
-    try:
-        os.kill(server, signal.SIGKILL)
+    with Held(Supervised(stack), "redis") as held:
         await_condition(lambda: refuses_connections(port), "Redis still accepts connections")
         yield port
-    finally:
-        os.kill(keeper, signal.SIGCONT)
     await_condition(lambda: answers_with_its_password(stack, port), "Redis not back on its port")
-    assert redis_server_pid(port) != server
+    assert Supervised(stack).pid("redis") not in (0, held.pid)
 
 
 def texts(replies: List[dict]) -> List[str]:
@@ -235,3 +198,77 @@ def test_redis_down_asks_to_try_again_in_the_users_language_and_the_conversation
                 assert after["slots"]["language"] == ("cs" if sender == rest else "fi")
 
     asyncio.run(scenario())
+
+
+def test_postgres_killed_asks_to_try_again_stores_nothing_and_the_conversation_goes_on(scaled):
+    """PostgreSQL (the tracker store) killed: every message meanwhile is answered, in the visitor's
+    language, with "please try again", and nothing of it is stored (Rasa alone would answer it as a
+    new conversation and keep it in memory only). Once supervisord has the database back, the
+    conversation goes on from what was stored, every event once and in order."""
+    sender = new_sender("pgkilled")
+    login, password = "Kaip prisijungti prie savo paskyros?", "pamiršau slaptažodį, ką daryti?"
+    assert texts(scaled.say(sender, "Laba diena", language="lt"))
+    assert response_texts("utter_login", "lt")[0] in texts(scaled.say(sender, login, language="lt"))
+    before = scaled.tracker(sender)["events"]
+    unavailable = response_texts("utter_service_unavailable", "lt")
+
+    with Held(Supervised(scaled), "postgres") as held:
+        for _ in range(2):  # round-robin: both instances
+            assert texts(scaled.say(sender, password, expect_failure=True, language="lt")) == unavailable
+    await_condition(lambda: Supervised(scaled).pid("postgres") not in (0, held.pid)
+                    and accepts_queries(postgres_port(scaled)), "PostgreSQL not back", 90)
+
+    replies = texts(scaled.say(sender, password, language="lt"))
+    assert response_texts("utter_password_reset", "lt")[0] in replies, replies
+    after = scaled.tracker(sender)
+    assert comparable(after["events"][:len(before)]) == comparable(before)
+    assert [text for text, _ in turns(after)] == ["Laba diena", login, password], turns(after)
+    assert all(bot_messages >= 1 for _, bot_messages in turns(after)), turns(after)
+
+
+def test_one_rasa_instance_killed_under_load_the_others_carry_every_conversation(scaled):
+    """16 conversations run while one of the two Rasa instances is killed (SIGKILL). nginx leaves it
+    out (passive health checks) and supervisord starts it again. Only a turn in flight on the killed
+    instance fails (502); the client sends it again, as the website's backend does. Afterwards every
+    conversation holds each of its messages once, in order, each answered."""
+    supervised = Supervised(scaled)
+    victim = supervised.name("rasa").split(":")[1]
+    victim_pid = supervised.pid(victim)
+    rounds = 2
+    failures: List[str] = []
+
+    def say_until_answered(sender: str, text: str) -> None:
+        for _ in range(5):
+            try:
+                # A turn whose conversation the killed instance held waits for that ticket to
+                # expire (Rasa's TICKET_LOCK_LIFETIME, 60 s): the client waits longer than that.
+                replies = scaled.say(sender, text, language="en", timeout=150)
+            except requests.RequestException as error:
+                failures.append(f"{sender} {text!r}: {error}")
+                time.sleep(1)
+                continue
+            assert texts(replies), f"no answer to {text!r}"
+            return
+        pytest.fail(f"{sender}: {text!r} unanswered after 5 tries: {failures[-5:]}")
+
+    def converse(sender: str) -> None:
+        for text in MESSAGES * rounds:
+            say_until_answered(sender, text)
+
+    senders = [new_sender("killed-under-load") for _ in range(16)]
+    with concurrent.futures.ThreadPoolExecutor(len(senders)) as pool:
+        running = [pool.submit(converse, sender) for sender in senders]
+        time.sleep(3)  # the load under way
+        killed_at = time.monotonic()
+        supervised.kill(victim)
+        for future in running:
+            future.result()
+    await_condition(lambda: supervised.pid(victim) not in (0, victim_pid) and not refuses_connections(
+        int(victim.split("-")[1])), f"{victim} not back", 240)
+    print(f"\n{victim}: SIGKILL -> serving again in {time.monotonic() - killed_at:.0f}s; "
+          f"{len(failures)} turns sent again: {failures[:3]}")
+    assert len(failures) <= len(senders), f"more failures than turns in flight: {failures}"
+    for sender in senders:
+        said = turns(scaled.tracker(sender))
+        assert [text for text, _ in said] == MESSAGES * rounds, f"{sender}: {said}"
+        assert all(bot_messages >= 1 for _, bot_messages in said), f"{sender}: {said}"

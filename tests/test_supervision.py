@@ -4,27 +4,28 @@ serving meanwhile, the visitor is answered in their language, and SIGTERM to
 run.sh stops everything. A stack of its own; the recovery times are printed
 (`pytest -s` shows them).
 
-The CPS API and the action server are back about a second after a SIGKILL, too
-soon for a test to be sure it asked while they were down. So while it asks, the
-test holds supervisord itself (SIGSTOP) with the process killed under it, then
-lets it go on (SIGCONT): supervisord sees the exit, logs it and restarts the
-process. A plain SIGKILL with supervisord running is timed as well."""
+While it asks, a test keeps the killed process down by holding supervisord
+(tests/supervision.py, Held); a plain SIGKILL with supervisord running is timed as well."""
 from __future__ import annotations
 
+import concurrent.futures
+import json
 import os
 import re
 import signal
 import socket
-import subprocess
+import sqlite3
 import time
 from pathlib import Path
-from typing import Callable, Dict, List
+from typing import Callable, List
 
 import pytest
 import requests
 
 from tests.languages import language_of
-from tests.stack import ROOT, Stack, new_sender, response_texts
+from tests.phrases import SIGNUP, YES
+from tests.stack import Stack, new_sender, reset_demo_account, response_texts
+from tests.supervision import Held, Supervised, answers, wait_until
 
 POINTS_QUESTION = {"cs": "kolik mám bodů?", "lt": "kiek turiu taškų?"}
 LOGIN_QUESTION = {"cs": "jak se přihlásím?", "lt": "kaip prisijungti?"}
@@ -38,71 +39,6 @@ def texts(replies) -> List[str]:
 def digits(replies) -> str:
     """The replies with the separators numbers are written with removed ("2 100", "2.100" -> "2100")."""
     return re.sub(r"[\s.,\u00a0\u202f]", "", " ".join(texts(replies)))
-
-
-def wait_until(what: str, condition: Callable[[], bool], timeout: float, interval: float = 0.2) -> float:
-    """Polls until condition() holds; returns the seconds it took, fails the test after timeout."""
-    started = time.monotonic()
-    while not condition():
-        if time.monotonic() - started > timeout:
-            pytest.fail(f"{what}: not within {timeout:.0f}s")
-        time.sleep(interval)
-    return time.monotonic() - started
-
-
-def answers(url: str) -> bool:
-    try:
-        return requests.get(url, timeout=2).ok
-    except requests.RequestException:
-        return False
-
-
-class Held:
-    """supervisord stopped (SIGSTOP) while the process it watches is killed; release() lets it go on."""
-
-    def __init__(self, supervised: "Supervised", process: str) -> None:
-        self.supervisord = int((supervised.stack.state_dir / "supervisord.pid").read_text())
-        self.pid = supervised.pid(process)  # asked before: a stopped supervisord answers no supervisorctl
-        assert self.pid, f"{process} is not running"
-        os.kill(self.supervisord, signal.SIGSTOP)
-        os.kill(self.pid, signal.SIGKILL)
-
-    def release(self) -> float:
-        os.kill(self.supervisord, signal.SIGCONT)
-        return time.monotonic()
-
-
-class Supervised:
-    """The stack's processes as supervisord knows them."""
-
-    def __init__(self, stack: Stack) -> None:
-        self.stack = stack
-        self.conf = stack.state_dir / "supervisord.conf"
-        self.names = {"cps-api": "cps:cps-api", "actions": f"cps:actions-{stack.env['ACTIONS_PORT']}",
-                      "rasa": f"cps:rasa-{stack.env['RASA_PORT']}", "web": "cps:web"}
-
-    def pid(self, process: str) -> int:
-        out = subprocess.run([str(ROOT / ".venv" / "bin" / "supervisorctl"), "-c", str(self.conf), "pid",
-                              self.names[process]], capture_output=True, text=True, timeout=30).stdout.strip()
-        return int(out) if out.isdigit() else 0
-
-    def pids(self) -> Dict[str, int]:
-        return {process: self.pid(process) for process in self.names}
-
-    def log(self) -> str:
-        return (self.stack.state_dir / "logs" / "supervisord.log").read_text()
-
-    def time_plain_restart(self, process: str, url: str, timeout: float) -> float:
-        """SIGKILL with nothing held: the seconds until url answers again."""
-        killed_at, pid = time.monotonic(), self.kill(process)
-        wait_until(f"{process} restarted", lambda: self.pid(process) not in (0, pid) and answers(url), timeout)
-        return time.monotonic() - killed_at
-
-    def kill(self, process: str) -> int:
-        pid = self.pid(process)
-        assert pid, f"{process} is not running"
-        os.kill(pid, signal.SIGKILL)
-        return pid
 
 
 @pytest.fixture(scope="module")
@@ -167,6 +103,66 @@ def test_action_server_killed_rasa_answers_in_the_users_language_and_it_comes_ba
     print(f"action server: SIGKILL -> /health answers again in {plain:.1f}s")
 
 
+GOLD = '/choose_tier{"tier": "gold"}'
+CARD = '/choose_payment_method{"payment_method": "card"}'
+
+
+def start_level_form(stack: Stack, sender: str, language: str) -> Callable[..., list]:
+    """A signed-in visitor (demo-pro, 2,100 points) has chosen Gold and is asked how to pay."""
+    reset_demo_account(stack, "demo-pro")
+    say = lambda text, **kw: stack.say(sender, text, language=language, cps_token="demo-pro", **kw)  # noqa: E731
+    say(SIGNUP[language])
+    asked = say(GOLD)
+    assert {b["payload"] for r in asked for b in r.get("buttons") or []} >= {CARD}, f"no payment question: {asked}"
+    return say
+
+
+def finish_purchase(stack: Stack, say: Callable[..., list], language: str) -> None:
+    """The same button again: the form goes on from Gold, asks to confirm, and buys."""
+    confirm = " ".join(texts(say(CARD)))
+    assert "Gold" in confirm and "99" in confirm, f"no confirmation of Gold by card: {confirm}"
+    done = " ".join(texts(say(YES[language])))
+    assert re.search(r"CPS-GOL-\d{6}", done), done
+    membership = requests.get(f"{stack.cps_api_url}/v1/membership", headers={"Authorization": "Bearer demo-pro"},
+                              timeout=10).json()
+    assert membership["level"] == "gold" and membership["membership_number"] in done
+
+
+def form_state(stack: Stack, sender: str) -> tuple:
+    tracker = stack.tracker(sender)
+    slots = tracker["slots"]
+    return (tracker.get("active_loop", {}).get("name"), slots.get("tier"), slots.get("payment_method"),
+            slots.get("purchase_confirmed"))
+
+
+# (process killed, language, what the visitor is told, the form after the outage: active loop, level,
+# payment method, purchase confirmed; ...: not checked)
+FORM_OUTAGES = [
+    # The API down: the form ends with the user told why, the choices kept for later.
+    ("cps-api", "da", "utter_api_unavailable", (None, "gold", "card", None)),
+    # The action server down: the form stays where it was (the payment method, set by Rasa
+    # from the button, is validated when the form goes on).
+    ("actions", "hu", "utter_service_unavailable", ("membership_form", "gold", ..., ...)),
+]
+
+
+@pytest.mark.parametrize("process, language, told, kept", FORM_OUTAGES, ids=[o[0] for o in FORM_OUTAGES])
+def test_a_part_killed_in_the_level_form_the_form_goes_on_from_the_choices_when_it_is_back(
+        supervised, process, language, told, kept):
+    stack = supervised.stack
+    sender = new_sender(f"{process}-killed-form")
+    say = start_level_form(stack, sender, language)
+    with Held(supervised, process):
+        down = texts(say(CARD, expect_failure=True))
+    assert down == response_texts(told, language), f"while {process} is down: {down}"
+    state = form_state(stack, sender)
+    assert [v if k is not ... else ... for v, k in zip(state, kept)] == list(kept), f"the form after the outage: {state}"
+
+    health = {"cps-api": f"{stack.cps_api_url}/health", "actions": f"http://127.0.0.1:{stack.env['ACTIONS_PORT']}/health"}
+    wait_until(f"{process} restarted", lambda: answers(health[process]), 90)
+    finish_purchase(stack, say, language)
+
+
 def test_rasa_killed_comes_back_and_the_conversation_goes_on_from_the_tracker(supervised):
     stack = supervised.stack
     sender = new_sender("rasa-killed")
@@ -218,18 +214,45 @@ def processes_of(state_dir: Path) -> List[int]:
     return found
 
 
-def test_sigterm_to_run_sh_stops_every_process(supervised):
-    """Last in this module: it stops the module's stack."""
+def stored_turns(state_dir: Path, sender: str) -> List[tuple]:
+    """The conversation's user and bot events as the tracker store (SQLite) holds them."""
+    with sqlite3.connect(state_dir / "tracker.sqlite3") as db:
+        rows = db.execute("SELECT type_name, data FROM events WHERE sender_id = ? ORDER BY id", (sender,)).fetchall()
+    return [(kind, json.loads(data).get("text")) for kind, data in rows if kind in ("user", "bot")]
+
+
+def test_sigterm_to_run_sh_finishes_the_turn_in_flight_then_stops_every_process(supervised):
+    """Last in this module: it stops the module's stack.
+
+    A turn is in flight (its action server held with SIGSTOP) when run.sh gets SIGTERM: the page
+    stops first, the Rasa server finishes the turn (answered and stored) once the action server goes
+    on, then everything stops, the action server and the CPS API after Rasa."""
     stack = supervised.stack
     pids = supervised.pids()
     supervisord = int((stack.state_dir / "supervisord.pid").read_text())
     assert all(pids.values()), pids
     ports = [stack.env[k] for k in ("RASA_PORT", "ACTIONS_PORT", "CPS_API_PORT", "WEB_PORT")]
+    sender = new_sender("in-flight")
+    stack.say(sender, "Laba diena", language="lt")
+    actions = supervised.pid("actions")
 
-    started = time.monotonic()
-    stack.process.send_signal(signal.SIGTERM)
-    stack.process.wait(30)
-    print(f"\nSIGTERM -> run.sh exited in {time.monotonic() - started:.1f}s")
+    os.kill(actions, signal.SIGSTOP)
+    with concurrent.futures.ThreadPoolExecutor(1) as pool:
+        in_flight = pool.submit(stack.say, sender, POINTS_QUESTION["lt"], language="lt", cps_token="demo-pro")
+        time.sleep(1)  # the turn waits for the action server
+        started = time.monotonic()
+        stack.process.send_signal(signal.SIGTERM)
+        time.sleep(4)  # the page has stopped and Rasa has had SIGTERM for a while; it still waits
+        assert not in_flight.done(), "the turn ended before the action server went on"
+        os.kill(actions, signal.SIGCONT)
+        replies = in_flight.result(timeout=30)
+    assert "2100" in digits(replies), f"the turn in flight at SIGTERM: {texts(replies)}"
+    stack.process.wait(60)
+    print(f"\nSIGTERM -> run.sh exited in {time.monotonic() - started:.1f}s (a turn in flight finished first)")
+    stored = stored_turns(stack.state_dir, sender)
+    assert ("user", POINTS_QUESTION["lt"]) in stored, stored
+    answered = stored[stored.index(("user", POINTS_QUESTION["lt"])) + 1:]
+    assert "2100" in digits([{"text": text} for kind, text in answered if kind == "bot"]), stored
 
     def alive(pid: int) -> bool:
         try:

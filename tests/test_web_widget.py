@@ -18,7 +18,9 @@ from selenium.webdriver.support.ui import Select, WebDriverWait
 
 from tests.chat_client import conversation_key
 from tests.languages import language_of
-from tests.stack import response_texts
+from tests.phrases import GREETING_LOGIN_RESET
+from tests.stack import plain_numbers, response_texts
+from tests.supervision import Supervised
 
 ROOT = Path(__file__).resolve().parent.parent
 SCREENSHOTS = ROOT / "reports" / "web"
@@ -145,7 +147,7 @@ def test_the_browser_keeps_no_typed_text_no_token_and_no_card(stack, browser):
 def test_signing_out_starts_a_new_conversation(stack, browser):
     open_page(browser, stack, "en", account="demo-pro")
     type_message(browser, "how many points do I have?")
-    assert "2100" in " ".join(wait_for_bot_messages(browser, 1)).replace(",", "")
+    assert "2100" in plain_numbers(" ".join(wait_for_bot_messages(browser, 1)))
     signed_in_session = session_of(browser)
 
     Select(browser.find_element(By.ID, "account")).select_by_value("")
@@ -153,7 +155,7 @@ def test_signing_out_starts_a_new_conversation(stack, browser):
     assert not bot_messages(browser), "the signed-in conversation is still on screen"
     type_message(browser, "how many points do I have?")
     replies = wait_for_bot_messages(browser, 2)
-    assert "2100" not in " ".join(replies).replace(",", ""), replies
+    assert "2100" not in plain_numbers(" ".join(replies)), replies
     old = [e.get("text") for e in stack.tracker(conversation_key(signed_in_session))["events"] if e["event"] == "user"]
     assert old == ["how many points do I have?"], old
 
@@ -251,6 +253,33 @@ def test_the_widget_reconnects_by_itself_after_a_rasa_restart(stack, browser):
     assert replies[-1].split("\n")[0] in response_texts("utter_help", "da"), replies[-1]
     assert session_of(browser) == session
     assert user_texts(stack, session) == ["Goddag", "hvordan logger jeg på?", "/help"]
+
+
+def test_the_widget_reconnects_by_itself_after_rasa_is_killed(stack, browser):
+    """SIGKILL to the Rasa server alone, the page's server still up: the widget says the connection is
+    down, supervisord starts Rasa again (model load included), and the widget comes back to the same
+    conversation without a reload, nothing lost."""
+    greeting, login_question, _ = GREETING_LOGIN_RESET["hu"]
+    open_page(browser, stack, "hu")
+    type_message(browser, greeting)
+    wait_for_bot_messages(browser, 1)
+    before, session = shown(browser), session_of(browser)
+    browser.execute_script("window.notReloaded = true")
+
+    Supervised(stack).kill("rasa")
+    WebDriverWait(browser, 30).until(lambda b: status_of(b) == STRINGS["hu"]["widget.offline"],
+                                     "the widget does not say the connection is down")
+    assert shown(browser) == before
+    WebDriverWait(browser, 240, poll_frequency=1).until(lambda b: not status_of(b),
+                                                        "the widget did not reconnect by itself")
+    assert browser.execute_script("return window.notReloaded === true"), "the page was reloaded"
+    assert shown(browser) == before
+
+    type_message(browser, login_question)
+    wait_for_bot_messages(browser, 2)
+    assert shown(browser) == before + [("user", login_question), ("bot", response_texts("utter_login", "hu")[0])]
+    assert session_of(browser) == session
+    assert user_texts(stack, session) == [greeting, login_question]
 
 
 def test_a_message_typed_while_the_connection_is_down_is_sent_once_it_is_back(stack, browser):

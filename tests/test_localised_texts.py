@@ -2,6 +2,7 @@
 through the generator the Rasa server uses (bot/nlg.py) and the catalogue's real texts."""
 from __future__ import annotations
 
+import re
 from typing import Any, Dict
 
 import pytest
@@ -121,6 +122,10 @@ def test_every_response_renders_completely_for_every_count(language, count):
         sample = {k: (count if isinstance(v, int) else v) for k, v in SAMPLE.items()}
         text = say(name, language, **sample)
         assert "{" not in text and "}" not in text and "#" not in text, f"{name} ({language}, {count}): {text}"
+        # A value that ends with its own full stop (the Hungarian long date: "2026. január 20.") must not
+        # end a sentence, and a value never leaves a space before punctuation.
+        assert ".." not in text.replace("...", "").replace("…", ""), f"{name} ({language}, {count}): {text}"
+        assert not re.search(r"\s[.,:;!?](\s|$)", text), f"{name} ({language}, {count}): {text}"
 
 
 def test_a_broken_plural_block_is_refused_with_where():

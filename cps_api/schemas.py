@@ -134,7 +134,9 @@ class Level(BaseModel):
     code: LEVEL_CODE
     name: str
     kind: Literal["individual", "corporate"]
-    threshold: int = Field(..., description="points needed")
+    threshold: int = Field(..., description=DEMO + "points needed, Silver 500, Gold 1,000, Platinum 2,000 "
+                           "(../shared/spec/domain.md); the guides give 500 (the invitation), 2,000 (any of "
+                           "Silver, Gold and Platinum) and more than 2,500 (Corporate)")
     price: Price
     eligible: bool
     points_missing: int

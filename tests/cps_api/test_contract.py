@@ -87,7 +87,7 @@ def test_demo_data_is_labelled_as_the_reference_servers():
     labelled = {(name, field) for name, schema in CONTRACT["components"]["schemas"].items()
                 for field, prop in schema.get("properties", {}).items()
                 if prop.get("description", "").startswith("Demo data of the reference server")}
-    for expected in [("Price", "amount"), ("Invoice", "number"), ("Invoice", "due_date"),
+    for expected in [("Price", "amount"), ("Level", "threshold"), ("Invoice", "number"), ("Invoice", "due_date"),
                      ("MembershipPurchase", "membership_number"), ("TicketCreated", "ticket_id")]:
         assert expected in labelled, f"{expected}: mark the reference server's demo data in the contract"
     assert "demo software" in CONTRACT["info"]["description"]

@@ -17,7 +17,8 @@ ranked exactly as if it had been sent alone, without parsing it again.
   or more parts are each confidently a different question or request, the
   parse lists them under `questions`, in order (bot/turns.py answers each as a
   turn of its own); the message's `intent` stays its reading as a whole. Parts that only add to a question ("I'd like to ask",
-  "yes", a value) never make one.
+  "yes", a value) never make one, and a clause that only qualifies its
+  neighbour ("…, if we pay by bank transfer?", "…, what now?") joins it.
 
 The thresholds were chosen on a dev split of the training data (README,
 "Greetings and several questions in one message"). Standard library only.
@@ -44,6 +45,27 @@ JOINING_WORDS = {
     "lt": frozenset("ir bei dar".split()),
     "fi": frozenset("ja seka lisaksi myos".split()),
     "en": frozenset("and also plus".split()),
+}
+# Words that open a clause which only qualifies its neighbour ("…, if we pay by bank transfer?"): such a
+# clause is never a question of its own. Diacritic-free; words that also ask ("when", hu "hogy" = "how",
+# fi "koska" = "when?") are left out.
+SUBORDINATING_WORDS = {
+    "cs": frozenset("kdyz pokud jestlize kdyby protoze aby ze prestoze".split()),
+    "hu": frozenset("ha amikor mert mivel bar habar amennyiben".split()),
+    "da": frozenset("hvis nar fordi selvom saafremt safremt".split()),
+    "lt": frozenset("jei jeigu kai nes kad nors".split()),
+    "fi": frozenset("jos kun jotta vaikka etta".split()),
+    "en": frozenset("if because since unless although though whether".split()),
+}
+# "What now?" after a problem asks for that problem's answer, not a question of its own. As plain() writes
+# them: "ø" and "æ" keep their letters.
+FOLLOW_UPS = {
+    "cs": frozenset(["co ted", "co mam delat", "co mam ted delat", "co ted delat", "co s tim", "co delat"]),
+    "hu": frozenset(["mit tegyek", "most mit tegyek", "mit csinaljak", "mi a teendo", "mit tehetek", "most mi lesz"]),
+    "da": frozenset(["hvad gør jeg", "hvad gør jeg nu", "hvad nu", "hvad skal jeg gøre", "hvad kan jeg gøre"]),
+    "lt": frozenset(["ka daryti", "ka man daryti", "ka dabar daryti", "ka dabar", "ka galiu daryti"]),
+    "fi": frozenset(["mita teen", "mita teen nyt", "mita nyt", "mita pitaa tehda", "mita voin tehda"]),
+    "en": frozenset(["what now", "what do i do", "what do i do now", "what should i do", "what can i do"]),
 }
 SENTENCE_PUNCTUATION = ".?!;"
 CLAUSE_PUNCTUATION = SENTENCE_PUNCTUATION + ",:"
@@ -153,11 +175,42 @@ def _parts(text: str, token_spans: Sequence[Tuple[int, int]], start: int, end: i
     return parts
 
 
+def _attached(text: str, token_spans: Sequence[Tuple[int, int]], parts: List[Tuple[int, int]],
+              language: Optional[str]) -> List[Tuple[int, int]]:
+    """The parts with each clause that only qualifies a neighbour (it opens with a subordinating word, or
+    is a "what now?") joined to the part before it, or to the one after when it comes first."""
+    subordinating = SUBORDINATING_WORDS.get(language or "", frozenset())
+    follow_ups = FOLLOW_UPS.get(language or "", frozenset())
+
+    def words(part: Tuple[int, int]) -> List[str]:
+        return [plain(text[a:b]) for a, b in token_spans[part[0]:part[1]]]
+
+    joined: List[Tuple[int, int]] = []
+    pending: Optional[Tuple[int, int]] = None  # a leading qualifying clause, waiting for its main clause
+    for part in parts:
+        part_words = words(part)
+        qualifies = part_words[0] in subordinating or " ".join(part_words) in follow_ups
+        if pending is not None:
+            part, pending = (pending[0], part[1]), None
+        elif qualifies and joined:
+            joined[-1] = (joined[-1][0], part[1])
+            continue
+        elif qualifies:
+            pending = part
+            continue
+        joined.append(part)
+    if pending is not None:
+        joined.append(pending)
+    return joined
+
+
 def _questions(text: str, token_spans: Sequence[Tuple[int, int]], start: int, end: int, rank: Rank,
-               thresholds: Thresholds, joining: FrozenSet[str]) -> List[Tuple[Span, Reading]]:
+               thresholds: Thresholds, joining: FrozenSet[str], language: Optional[str] = None
+               ) -> List[Tuple[Span, Reading]]:
     """Two or more questions in tokens [start, end), in order, or nothing."""
     found: List[Tuple[Span, Reading]] = []
-    for part_start, part_end in _parts(text, token_spans, start, end, joining):
+    parts = _attached(text, token_spans, _parts(text, token_spans, start, end, joining), language)
+    for part_start, part_end in parts:
         if part_end - part_start < 2:  # "Gold and Platinum?": a word alone asks nothing
             continue
         reading = rank(part_start, part_end)
@@ -214,7 +267,7 @@ def analyse(text: str, token_spans: Sequence[Tuple[int, int]], rank: Rank,
     if rest_reading is not None:
         analysis.core, analysis.core_reading = _span(token_spans, start, end), rest_reading
     joining = JOINING_WORDS.get(language or "", frozenset())
-    analysis.questions = _questions(text, token_spans, start, end, rank, thresholds, joining)
+    analysis.questions = _questions(text, token_spans, start, end, rank, thresholds, joining, language)
     return analysis
 
 

@@ -35,7 +35,10 @@ TWO_QUESTIONS = 0.8
 OTHER_LANGUAGES = 0.6
 LANGUAGE_ID_3_WORDS = 0.99
 LANGUAGE_ID_NO_DIACRITICS = 0.98
-CARELESS_INTENT = {"cs": 0.94, "hu": 0.935, "da": 0.955, "lt": 0.945, "fi": 0.93, "en": 0.93}
+# A one-question message counts as right only when it is answered once (split into two turns, it is wrong):
+# the figures reached when that rule came in (README, "A clause that only qualifies the question").
+CARELESS_INTENT = {"cs": 0.92, "hu": 0.92, "da": 0.955, "lt": 0.945, "fi": 0.93, "en": 0.925}
+ANSWERED_ONCE = {"cs": 0.91, "hu": 0.925, "da": 0.955, "lt": 0.96, "fi": 0.955, "en": 0.945}
 
 RESULTS: Dict[str, dict] = {}  # for the table conftest.py prints at the end of the run
 
@@ -147,3 +150,9 @@ def gate_table() -> str:
             lines.append(f"| {name} | " + " | ".join(f"{sets[name].get(c, float('nan')):.3f}" for c in CODES) + " |")
         lines.append(f"other languages recognised, all: {sets['other languages recognised']['all']:.3f} / {OTHER_LANGUAGES}")
     return "\n".join(lines)
+
+
+@pytest.mark.parametrize("language", CODES)
+def test_a_held_out_question_alone_is_answered_once(message_sets, language):
+    once = message_sets["plain"][language]
+    assert once >= ANSWERED_ONCE[language], f"{language}: {once:.3f} < {ANSWERED_ONCE[language]}"

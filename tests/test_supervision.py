@@ -24,7 +24,7 @@ import requests
 
 from tests.languages import language_of
 from tests.phrases import SIGNUP, YES
-from tests.stack import Stack, new_sender, reset_demo_account, response_texts
+from tests.stack import Stack, level_name, new_sender, reset_demo_account, response_texts
 from tests.supervision import Held, Supervised, answers, wait_until
 
 POINTS_QUESTION = {"cs": "kolik mám bodů?", "lt": "kiek turiu taškų?"}
@@ -120,7 +120,8 @@ def start_level_form(stack: Stack, sender: str, language: str) -> Callable[..., 
 def finish_purchase(stack: Stack, say: Callable[..., list], language: str) -> None:
     """The same button again: the form goes on from Gold, asks to confirm, and buys."""
     confirm = " ".join(texts(say(CARD)))
-    assert "Gold" in confirm and "99" in confirm, f"no confirmation of Gold by card: {confirm}"
+    gold = level_name("gold", language)  # as the language's guide writes it: hu "Arany"
+    assert gold in confirm and "99" in confirm, f"no confirmation of {gold} by card: {confirm}"
     done = " ".join(texts(say(YES[language])))
     assert re.search(r"CPS-GOL-\d{6}", done), done
     membership = requests.get(f"{stack.cps_api_url}/v1/membership", headers={"Authorization": "Bearer demo-pro"},
